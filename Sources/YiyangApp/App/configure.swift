@@ -1,0 +1,98 @@
+import Fluent
+import FluentSQLiteDriver
+import FluentPostgresDriver
+import Leaf
+import LeafKit
+import SQLKit
+import Vapor
+import YiyangDomain
+
+/// Which database to use. Production reads it from the configuration; tests pick their own.
+public enum DatabaseChoice: Sendable {
+    case sqliteFile(URL)
+    case sqliteMemory
+    /// `searchPath` puts every table of this app in one schema, so test runs stay apart.
+    case postgres(url: String, searchPath: [String]?)
+
+    var kind: DatabaseKind {
+        switch self {
+        case .sqliteFile, .sqliteMemory: .sqlite
+        case .postgres: .postgresql
+        }
+    }
+}
+
+extension Application {
+    private struct KindKey: StorageKey { typealias Value = DatabaseKind }
+    var databaseKind: DatabaseKind {
+        get { storage[KindKey.self] ?? .sqlite }
+        set { storage[KindKey.self] = newValue }
+    }
+}
+
+/// Sets up an application: database, migrations, templates, middleware and routes.
+public func configure(_ app: Application, config: AppConfig, database: DatabaseChoice? = nil) async throws {
+    app.yiyang = config
+    let choice = database ?? (config.databaseURL.map { .postgres(url: $0, searchPath: nil) } ?? .sqliteFile(config.sqliteFile))
+    if case .sqliteMemory = choice {
+        app.secret = SymmetricKeyBox(bytes: config.secretKey ?? Data((0..<32).map { _ in UInt8.random(in: 0...255) }))
+    } else if case .postgres = choice, config.secretKey == nil, database != nil {
+        // A test database: a key of its own, nothing written to disk.
+        app.secret = SymmetricKeyBox(bytes: Data((0..<32).map { _ in UInt8.random(in: 0...255) }))
+    } else {
+        app.secret = SymmetricKeyBox(bytes: try DataDirectory.prepare(config))
+    }
+
+    app.databaseKind = choice.kind
+    switch choice {
+    case .sqliteFile(let url):
+        app.databases.use(.sqlite(.file(url.path)), as: .sqlite)
+    case .sqliteMemory:
+        app.databases.use(.sqlite(.memory), as: .sqlite)
+    case .postgres(let url, let searchPath):
+        var pg = try SQLPostgresConfiguration(url: url)
+        pg.searchPath = searchPath
+        app.databases.use(.postgres(configuration: pg, maxConnectionsPerEventLoop: 4), as: .psql)
+    }
+    app.databases.middleware.use(AuditAppendOnly())
+
+    Migrations.register(on: app)
+
+    app.passwords.use(.bcrypt(cost: config.bcryptCost))
+
+    app.views.use(.leaf)
+    if case let views = Bundle.module.bundleURL.appendingPathComponent("Resources/Views").path {
+        // Not `.default`: it refuses paths with a hidden folder, and SwiftPM builds into `.build`.
+        app.leaf.sources = .singleSource(NIOLeafFiles(fileio: app.fileio, limits: [.toSandbox, .requireExtensions, .onlyLeafExtensions], sandboxDirectory: views, viewDirectory: views))
+    }
+    app.leaf.cache.isEnabled = app.environment.isRelease || app.environment == .production
+
+    if let host = Environment.get("HOST"), !host.isEmpty { app.http.server.configuration.hostname = host }
+    if let port = Environment.get("PORT").flatMap(Int.init) { app.http.server.configuration.port = port }
+
+    app.middleware = .init()
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(AppErrorMiddleware())
+
+    try routes(app)
+}
+
+enum Migrations {
+    static func register(on app: Application) {
+        app.migrations.add(CreateRegions())
+        app.migrations.add(CreateAccounts())
+        app.migrations.add(CreateAuditEntries())
+        app.migrations.add(CreateFoundationIndexes())
+    }
+}
+
+/// Runs the migrations, and on SQLite switches the file to write-ahead logging so readers do
+/// not wait for a writer. sqlite-nio installs a busy handler that retries while another
+/// connection holds the lock, so a busy database waits instead of failing.
+public func prepareDatabase(_ app: Application) async throws {
+    if app.databaseKind == .sqlite, let sql = app.db as? any SQLDatabase {
+        try await sql.raw("PRAGMA journal_mode=WAL").run()
+        try await sql.raw("PRAGMA synchronous=NORMAL").run()
+    }
+    try await app.autoMigrate()
+}

@@ -1,0 +1,182 @@
+import Fluent
+import Vapor
+import YiyangDomain
+
+/// One line of the audit log: who did what to which record, where, when, and how it looked
+/// before and after. Append-only: `AuditAppendOnly` refuses updates and deletes at the ORM,
+/// and no route edits or removes an entry.
+final class AuditEntry: Model, @unchecked Sendable {
+    static let schema = "audit_entries"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "at") var at: Date
+    @OptionalField(key: "actor_id") var actorID: UUID?
+    /// Kept as text: the log must still say who it was after an account is renamed.
+    @Field(key: "actor_username") var actorUsername: String
+    @Field(key: "actor_roles") var actorRoles: String
+    @Field(key: "action") var action: String
+    @Field(key: "entity_type") var entityType: String
+    @OptionalField(key: "entity_id") var entityID: String?
+    @Field(key: "region_code") var regionCode: String
+    @OptionalField(key: "before_json") var beforeJSON: String?
+    @OptionalField(key: "after_json") var afterJSON: String?
+    @Field(key: "client_address") var clientAddress: String
+    @Field(key: "user_agent") var userAgent: String
+    @Field(key: "request_id") var requestID: String
+
+    init() {}
+}
+
+extension AuditEntry: RegionScoped {
+    static let regionCodeKey: FieldKey = "region_code"
+}
+
+struct CreateAuditEntries: AsyncMigration {
+    var name: String { "003_CreateAuditEntries" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(AuditEntry.schema)
+            .id()
+            .field("at", .datetime, .required)
+            .field("actor_id", .uuid)
+            .field("actor_username", .string, .required)
+            .field("actor_roles", .string, .required)
+            .field("action", .string, .required)
+            .field("entity_type", .string, .required)
+            .field("entity_id", .string)
+            .field("region_code", .string, .required)
+            .field("before_json", .string)
+            .field("after_json", .string)
+            .field("client_address", .string, .required)
+            .field("user_agent", .string, .required)
+            .field("request_id", .string, .required)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(AuditEntry.schema).delete()
+    }
+}
+
+/// The ORM refuses to change or remove an audit entry, whatever code asks.
+struct AuditAppendOnly: AsyncModelMiddleware {
+    func update(model: AuditEntry, on db: any Database, next: any AnyAsyncModelResponder) async throws {
+        throw AppError(.forbidden, "audit.append_only", zh: "审计日志只能追加，不能修改", en: "The audit log is append-only")
+    }
+
+    func delete(model: AuditEntry, force: Bool, on db: any Database, next: any AnyAsyncModelResponder) async throws {
+        throw AppError(.forbidden, "audit.append_only", zh: "审计日志只能追加，不能删除", en: "The audit log is append-only")
+    }
+
+    func softDelete(model: AuditEntry, on db: any Database, next: any AnyAsyncModelResponder) async throws {
+        throw AppError(.forbidden, "audit.append_only", zh: "审计日志只能追加，不能删除", en: "The audit log is append-only")
+    }
+}
+
+/// The actions the log records. Strings in the database; named here so pages can translate
+/// them and filters can offer them.
+enum AuditAction: String, CaseIterable, Codable {
+    case loginSucceeded = "login.succeeded"
+    case loginFailed = "login.failed"
+    case loginLocked = "login.locked"
+    case logout = "logout"
+    case tokenIssued = "token.issued"
+    case tokenRevoked = "token.revoked"
+    case passwordChanged = "password.changed"
+    case passwordReset = "password.reset"
+    case userCreated = "user.created"
+    case userUpdated = "user.updated"
+    case userDisabled = "user.disabled"
+    case userEnabled = "user.enabled"
+    case rolePermissionsChanged = "role.permissions_changed"
+    case regionsImported = "regions.imported"
+    case auditExported = "audit.exported"
+    case personalDataUnmasked = "personal_data.unmasked"
+    case demoLoaded = "demo.loaded"
+    case administratorBootstrapped = "admin.bootstrapped"
+
+    var label: LocalizedText {
+        switch self {
+        case .loginSucceeded: .init(zh: "登录成功", en: "Signed in")
+        case .loginFailed: .init(zh: "登录失败", en: "Sign-in failed")
+        case .loginLocked: .init(zh: "账号锁定", en: "Account locked")
+        case .logout: .init(zh: "退出登录", en: "Signed out")
+        case .tokenIssued: .init(zh: "签发接口令牌", en: "API token issued")
+        case .tokenRevoked: .init(zh: "注销接口令牌", en: "API token revoked")
+        case .passwordChanged: .init(zh: "修改密码", en: "Password changed")
+        case .passwordReset: .init(zh: "重置密码", en: "Password reset")
+        case .userCreated: .init(zh: "创建账号", en: "Account created")
+        case .userUpdated: .init(zh: "修改账号", en: "Account changed")
+        case .userDisabled: .init(zh: "停用账号", en: "Account disabled")
+        case .userEnabled: .init(zh: "启用账号", en: "Account enabled")
+        case .rolePermissionsChanged: .init(zh: "调整角色权限", en: "Role permissions changed")
+        case .regionsImported: .init(zh: "导入行政区划", en: "Regions imported")
+        case .auditExported: .init(zh: "导出审计日志", en: "Audit log exported")
+        case .personalDataUnmasked: .init(zh: "查看完整个人信息", en: "Personal data unmasked")
+        case .demoLoaded: .init(zh: "载入演示数据", en: "Demo data loaded")
+        case .administratorBootstrapped: .init(zh: "创建初始管理员", en: "First administrator created")
+        }
+    }
+}
+
+/// Writes audit entries. `record(on: req, …)` takes the actor, address, agent and request id
+/// from the request; `recordSystem` is for the CLI and start-up, where there is no request.
+enum AuditLog {
+    static func record(
+        on req: Request, db: (any Database)? = nil, action: AuditAction, entityType: String, entityID: String?,
+        region: String, before: (any Encodable)? = nil, after: (any Encodable)? = nil,
+        actorOverride: (id: UUID?, username: String, roles: String)? = nil
+    ) async throws {
+        let entry = AuditEntry()
+        entry.at = Date()
+        if let o = actorOverride {
+            entry.actorID = o.id
+            entry.actorUsername = o.username
+            entry.actorRoles = o.roles
+        } else if let a = req.actor {
+            entry.actorID = a.userID
+            entry.actorUsername = a.username
+            entry.actorRoles = a.roleCodes
+        } else {
+            entry.actorID = nil
+            entry.actorUsername = "-"
+            entry.actorRoles = ""
+        }
+        entry.action = action.rawValue
+        entry.entityType = entityType
+        entry.entityID = entityID
+        entry.regionCode = region
+        entry.beforeJSON = try before.map { try encode($0) }
+        entry.afterJSON = try after.map { try encode($0) }
+        entry.clientAddress = req.clientAddress
+        entry.userAgent = String((req.headers.first(name: .userAgent) ?? "").prefix(300))
+        entry.requestID = req.requestID
+        try await entry.create(on: db ?? req.db)
+    }
+
+    static func recordSystem(on db: any Database, actor: String, action: AuditAction, entityType: String,
+                             entityID: String?, region: String, after: (any Encodable)?) async throws {
+        let entry = AuditEntry()
+        entry.at = Date()
+        entry.actorID = nil
+        entry.actorUsername = actor
+        entry.actorRoles = "system"
+        entry.action = action.rawValue
+        entry.entityType = entityType
+        entry.entityID = entityID
+        entry.regionCode = region
+        entry.beforeJSON = nil
+        entry.afterJSON = try after.map { try encode($0) }
+        entry.clientAddress = "cli"
+        entry.userAgent = "yiyang-cli"
+        entry.requestID = UUID().uuidString
+        try await entry.create(on: db)
+    }
+
+    static func encode(_ value: any Encodable) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .iso8601
+        return String(decoding: try e.encode(value), as: UTF8.self)
+    }
+}

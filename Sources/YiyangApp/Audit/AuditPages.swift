@@ -1,0 +1,65 @@
+import Fluent
+import Vapor
+import YiyangDomain
+
+/// The audit log pages for administrators.
+struct AuditPages: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("audit", use: list)
+        routes.get("audit", "export", use: export)
+        routes.get("audit", ":auditID", use: show)
+    }
+
+    struct Row: Encodable { var id: String; var time: String; var actor: String; var action: String; var entity: String; var region: String; var address: String }
+    struct ActionOption: Encodable { var code: String; var name: String; var selected: Bool }
+    struct ListPage: Encodable {
+        var entries: [Row]; var total: Int; var filter: [String: String]; var actions: [ActionOption]; var canExport: Bool; var query: String
+        var prev: String?; var next: String?; var pageNumber: Int; var pageCount: Int
+    }
+
+    @Sendable func list(req: Request) async throws -> Response {
+        let actor = try req.require(.auditView)
+        let l = req.locale
+        let page = try PageRequest(req, defaultPer: 50)
+        let filter = try AuditFilter(req)
+        let q = filter.apply(to: try req.scoped(AuditEntry.self))
+        let total = try await q.count()
+        let rows = try await q.sort(\.$at, .descending).range(page.offset..<(page.offset + page.per)).all()
+        let pager = Pager(req: req, page: page, total: total)
+        let query = (req.url.query ?? "").split(separator: "&").filter { !$0.hasPrefix("page=") }.joined(separator: "&")
+        return try await WebPage.render("audit", title: UIStrings.text("audit_title", l), ListPage(
+            entries: rows.map { e in
+                Row(id: e.id?.uuidString ?? "", time: ChinaTime.dateTime(e.at), actor: e.actorUsername,
+                    action: AuditAction(rawValue: e.action)?.label.text(l) ?? e.action,
+                    entity: e.entityType + (e.entityID.map { " " + $0.prefix(8) } ?? ""), region: e.regionCode, address: e.clientAddress)
+            },
+            total: total, filter: filter.raw,
+            actions: AuditAction.allCases.map { ActionOption(code: $0.rawValue, name: $0.label.text(l), selected: $0.rawValue == filter.action) },
+            canExport: actor.has(.auditExport), query: query,
+            prev: pager.prev, next: pager.next, pageNumber: page.page, pageCount: pager.pageCount), req: req)
+    }
+
+    struct EntryPage: Encodable { var entry: AuditAPI.EntryView; var time: String; var action: String; var before: String; var after: String }
+
+    @Sendable func show(req: Request) async throws -> Response {
+        try req.require(.auditView)
+        guard let id = UUID(uuidString: req.parameters.get("auditID") ?? "") else { throw AppError.notFound() }
+        let e = try await req.findScoped(AuditEntry.self, id)
+        let l = req.locale
+        return try await WebPage.render("audit-entry", title: UIStrings.text("audit_entry", l), EntryPage(
+            entry: AuditAPI.EntryView(e), time: ChinaTime.dateTime(e.at), action: AuditAction(rawValue: e.action)?.label.text(l) ?? e.action,
+            before: Self.pretty(e.beforeJSON) ?? UIStrings.text("none", l), after: Self.pretty(e.afterJSON) ?? UIStrings.text("none", l)), req: req)
+    }
+
+    @Sendable func export(req: Request) async throws -> Response {
+        try await AuditExport.csv(req)
+    }
+
+    static func pretty(_ json: String?) -> String? {
+        guard let json, let data = json.data(using: .utf8),
+              let obj = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+              let out = try? JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        else { return json }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,235 @@
+import Vapor
+import YiyangDomain
+
+/// A JSON value with ordered keys, enough to write an OpenAPI document by hand.
+indirect enum JSONValue: Encodable, Sendable {
+    case string(String), int(Int), bool(Bool), array([JSONValue]), object([(String, JSONValue)])
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .string(let s): var c = encoder.singleValueContainer(); try c.encode(s)
+        case .int(let i): var c = encoder.singleValueContainer(); try c.encode(i)
+        case .bool(let b): var c = encoder.singleValueContainer(); try c.encode(b)
+        case .array(let a): var c = encoder.unkeyedContainer(); for v in a { try c.encode(v) }
+        case .object(let o):
+            var c = encoder.container(keyedBy: Key.self)
+            for (k, v) in o { try c.encode(v, forKey: Key(k)) }
+        }
+    }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}
+
+/// One documented API operation. `OpenAPICoverageTests` fails when a registered `/api/v1`
+/// route has no entry here, so the document cannot fall behind the code.
+struct APIOperation: Sendable {
+    enum Body: Sendable { case none, json(String), csv }
+    var method: String
+    /// OpenAPI form: `/api/v1/regions/{code}`
+    var path: String
+    var tag: String
+    var summary: String
+    var auth = true
+    var query: [(name: String, type: String, description: String)] = []
+    var body: Body = .none
+    var status = 200
+    /// A component schema name, `[Name]` for an array, `Page<Name>` for a paginated list, nil for no content.
+    var response: String?
+    var responseType = "application/json"
+}
+
+enum OpenAPIDocument {
+    static let pagination: [(name: String, type: String, description: String)] = [
+        ("page", "integer", "Page number, from 1"), ("per", "integer", "Items per page, 1–200 (default 50)"),
+    ]
+
+    /// Every `/api/v1` operation. Later modules append theirs.
+    static let operations: [APIOperation] = [
+        .init(method: "post", path: "/api/v1/sessions", tag: "Sessions", summary: "Sign in; returns a bearer token (登录，获取令牌)",
+              auth: false, body: .json("SignIn"), status: 201, response: "Token"),
+        .init(method: "delete", path: "/api/v1/sessions/current", tag: "Sessions", summary: "Revoke the token of this request (注销当前令牌)",
+              status: 204, response: nil),
+        .init(method: "get", path: "/api/v1/me", tag: "Accounts", summary: "The signed-in account, its permissions and region", response: "Me"),
+        .init(method: "put", path: "/api/v1/me/password", tag: "Accounts", summary: "Change the signed-in account's password (修改密码)",
+              body: .json("PasswordChange"), status: 204, response: nil),
+        .init(method: "get", path: "/api/v1/users", tag: "Accounts", summary: "Accounts in the caller's region (账号列表)",
+              query: pagination + [("q", "string", "Username or display name contains"), ("role", "string", "Role code"),
+                                   ("region", "string", "Region subtree (12-digit code)"), ("enabled", "boolean", "Enabled flag")],
+              response: "Page<User>"),
+        .init(method: "post", path: "/api/v1/users", tag: "Accounts", summary: "Create an account (创建账号)", body: .json("UserCreate"),
+              status: 201, response: "User"),
+        .init(method: "get", path: "/api/v1/users/{userID}", tag: "Accounts", summary: "One account", response: "User"),
+        .init(method: "patch", path: "/api/v1/users/{userID}", tag: "Accounts",
+              summary: "Change an account: name, phone, region, roles, enabled (修改、停用账号)", body: .json("UserUpdate"), response: "User"),
+        .init(method: "post", path: "/api/v1/users/{userID}/password-reset", tag: "Accounts",
+              summary: "Reset to a temporary password, shown once; the next sign-in must change it (重置密码)", response: "PasswordReset"),
+        .init(method: "get", path: "/api/v1/roles", tag: "Accounts", summary: "The permission table: each role and its permissions", response: "[Role]"),
+        .init(method: "put", path: "/api/v1/roles/{role}/permissions", tag: "Accounts", summary: "Replace a role's permissions (调整角色权限)",
+              body: .json("RolePermissions"), response: "Role"),
+        .init(method: "get", path: "/api/v1/permissions", tag: "Accounts", summary: "Every permission code with its name", response: "[Permission]"),
+        .init(method: "get", path: "/api/v1/regions", tag: "Regions", summary: "Regions in the caller's scope (行政区划)",
+              query: pagination + [("parent", "string", "Children of this code"), ("level", "string", "province, city, county, township or village"),
+                                   ("q", "string", "Name contains, or code starts with")],
+              response: "Page<Region>"),
+        .init(method: "get", path: "/api/v1/regions/{code}", tag: "Regions", summary: "One region with its number of children", response: "Region"),
+        .init(method: "get", path: "/api/v1/regions/{code}/children", tag: "Regions", summary: "The children of a region", response: "[Region]"),
+        .init(method: "post", path: "/api/v1/regions/import", tag: "Regions",
+              summary: "Load an official division table (CSV: code,name[,class]); good rows land, bad rows are reported by line (导入区划)",
+              body: .csv, response: "RegionImportReport"),
+        .init(method: "get", path: "/api/v1/audit", tag: "Audit", summary: "The audit log of the caller's region (审计日志)",
+              query: pagination + auditFilters, response: "Page<AuditEntry>"),
+        .init(method: "get", path: "/api/v1/audit/export", tag: "Audit", summary: "The filtered audit log as CSV; the export is audited",
+              query: auditFilters, response: "CSV", responseType: "text/csv"),
+        .init(method: "get", path: "/api/v1/audit/{auditID}", tag: "Audit", summary: "One audit entry", response: "AuditEntry"),
+    ]
+
+    static let auditFilters: [(name: String, type: String, description: String)] = [
+        ("region", "string", "Region subtree"), ("actor", "string", "Username of the actor"), ("entity", "string", "Entity type"),
+        ("entityId", "string", "Entity id"), ("action", "string", "Action code"),
+        ("from", "string", "First day, YYYY-MM-DD (China Standard Time)"), ("to", "string", "Last day, YYYY-MM-DD, inclusive"),
+    ]
+
+    static func str(_ description: String? = nil, format: String? = nil, enumValues: [String]? = nil, nullable: Bool = false) -> JSONValue {
+        var o: [(String, JSONValue)] = [("type", nullable ? .array([.string("string"), .string("null")]) : .string("string"))]
+        if let format { o.append(("format", .string(format))) }
+        if let enumValues { o.append(("enum", .array(enumValues.map(JSONValue.string)))) }
+        if let description { o.append(("description", .string(description))) }
+        return .object(o)
+    }
+    static let integer: JSONValue = .object([("type", .string("integer"))])
+    static let boolean: JSONValue = .object([("type", .string("boolean"))])
+    static func ref(_ name: String) -> JSONValue { .object([("$ref", .string("#/components/schemas/\(name)"))]) }
+    static func arrayOf(_ v: JSONValue) -> JSONValue { .object([("type", .string("array")), ("items", v)]) }
+    static func object(_ props: [(String, JSONValue)], required: [String]) -> JSONValue {
+        .object([("type", .string("object")), ("properties", .object(props)), ("required", .array(required.map(JSONValue.string)))])
+    }
+
+    static var schemas: [(String, JSONValue)] {
+        let roleCodes = Role.allCases.map(\.rawValue)
+        return [
+            ("Error", object([("error", object([("code", str("Stable machine code, e.g. auth.invalid_credentials")),
+                                                ("message", str("Chinese by default, English with Accept-Language: en")),
+                                                ("field", str("The input field concerned", nullable: true)),
+                                                ("details", arrayOf(object([("code", str()), ("message", str()), ("field", str(nullable: true))], required: ["code", "message"])))],
+                                               required: ["code", "message"]))], required: ["error"])),
+            ("SignIn", object([("username", str()), ("password", str(format: "password"))], required: ["username", "password"])),
+            ("Token", object([("token", str("Bearer token for the Authorization header")), ("expiresAt", str(format: "date-time")),
+                              ("user", ref("User"))], required: ["token", "expiresAt", "user"])),
+            ("PasswordChange", object([("currentPassword", str(format: "password")), ("newPassword", str(format: "password"))],
+                                      required: ["currentPassword", "newPassword"])),
+            ("PasswordReset", object([("temporaryPassword", str()), ("mustChangePassword", boolean)], required: ["temporaryPassword", "mustChangePassword"])),
+            ("User", object([("id", str(format: "uuid")), ("username", str()), ("displayName", str()), ("phone", str("Masked", nullable: true)),
+                             ("regionCode", str("12-digit statistical division code")), ("roles", arrayOf(str(enumValues: roleCodes))),
+                             ("enabled", boolean), ("locked", boolean), ("mustChangePassword", boolean), ("isDemo", boolean),
+                             ("lastLoginAt", str(format: "date-time", nullable: true)), ("createdAt", str(format: "date-time", nullable: true))],
+                            required: ["id", "username", "displayName", "regionCode", "roles", "enabled", "locked", "mustChangePassword", "isDemo"])),
+            ("UserCreate", object([("username", str()), ("displayName", str()), ("phone", str(nullable: true)), ("regionCode", str()),
+                                   ("roles", arrayOf(str(enumValues: roleCodes))), ("password", str(format: "password"))],
+                                  required: ["username", "displayName", "regionCode", "roles", "password"])),
+            ("UserUpdate", object([("displayName", str()), ("phone", str()), ("regionCode", str()),
+                                   ("roles", arrayOf(str(enumValues: roleCodes))), ("enabled", boolean)], required: [])),
+            ("Me", object([("user", ref("User")), ("permissions", arrayOf(str())), ("region", ref("Region"))], required: ["user", "permissions"])),
+            ("Role", object([("code", str(enumValues: roleCodes)), ("name", str()), ("permissions", arrayOf(str()))], required: ["code", "name", "permissions"])),
+            ("RolePermissions", object([("permissions", arrayOf(str(enumValues: Permission.allCases.map(\.rawValue))))], required: ["permissions"])),
+            ("Permission", object([("code", str()), ("name", str())], required: ["code", "name"])),
+            ("Region", object([("code", str("12 digits")), ("name", str()),
+                               ("level", str(enumValues: RegionLevel.allCases.map(\.rawValue))),
+                               ("parentCode", str(nullable: true)), ("urbanRuralClass", str(nullable: true)),
+                               ("childCount", .object([("type", .array([.string("integer"), .string("null")]))]))],
+                              required: ["code", "name", "level"])),
+            ("RegionImportReport", object([("inserted", integer), ("updated", integer), ("unchanged", integer), ("rejected", integer),
+                                           ("errors", arrayOf(object([("line", integer), ("code", str()), ("field", str()), ("rule", str()), ("message", str())],
+                                                                     required: ["line", "code", "field", "rule", "message"]))),
+                                           ("unknownColumns", arrayOf(str()))],
+                                          required: ["inserted", "updated", "unchanged", "rejected", "errors", "unknownColumns"])),
+            ("AuditEntry", object([("id", str(format: "uuid")), ("at", str(format: "date-time")), ("actorId", str(format: "uuid", nullable: true)),
+                                   ("actorUsername", str()), ("actorRoles", str()), ("action", str()), ("entityType", str()),
+                                   ("entityId", str(nullable: true)), ("regionCode", str()), ("before", str("JSON", nullable: true)),
+                                   ("after", str("JSON", nullable: true)), ("clientAddress", str()), ("userAgent", str()), ("requestId", str())],
+                                  required: ["id", "at", "actorUsername", "action", "entityType", "regionCode"])),
+        ]
+    }
+
+    static func responseSchema(_ name: String) -> JSONValue {
+        if name.hasPrefix("[") { return arrayOf(ref(String(name.dropFirst().dropLast()))) }
+        if name.hasPrefix("Page<") {
+            let inner = String(name.dropFirst(5).dropLast())
+            return object([("items", arrayOf(ref(inner))), ("page", integer), ("per", integer), ("total", integer)],
+                          required: ["items", "page", "per", "total"])
+        }
+        if name == "CSV" { return str() }
+        return ref(name)
+    }
+
+    static func document() -> JSONValue {
+        var paths: [(String, [(String, JSONValue)])] = []
+        for op in operations {
+            var o: [(String, JSONValue)] = [("tags", .array([.string(op.tag)])), ("summary", .string(op.summary)),
+                                            ("operationId", .string(op.method + op.path.replacingOccurrences(of: "/api/v1", with: "")
+                                                .split(whereSeparator: { "/{}-".contains($0) }).map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()))]
+            var params: [JSONValue] = []
+            for p in op.path.split(separator: "/") where p.hasPrefix("{") {
+                params.append(.object([("name", .string(String(p.dropFirst().dropLast()))), ("in", .string("path")),
+                                       ("required", .bool(true)), ("schema", str())]))
+            }
+            for q in op.query {
+                params.append(.object([("name", .string(q.name)), ("in", .string("query")), ("required", .bool(false)),
+                                       ("description", .string(q.description)), ("schema", .object([("type", .string(q.type))]))]))
+            }
+            params.append(.object([("name", .string("Accept-Language")), ("in", .string("header")), ("required", .bool(false)),
+                                   ("description", .string("zh (default) or en: the language of error messages")), ("schema", str())]))
+            o.append(("parameters", .array(params)))
+            switch op.body {
+            case .none: break
+            case .json(let s):
+                o.append(("requestBody", .object([("required", .bool(true)), ("content", .object([("application/json", .object([("schema", ref(s))]))]))])))
+            case .csv:
+                o.append(("requestBody", .object([("required", .bool(true)), ("content", .object([("text/csv", .object([("schema", str())]))]))])))
+            }
+            var responses: [(String, JSONValue)] = []
+            if let r = op.response {
+                responses.append((String(op.status), .object([("description", .string("OK")),
+                                                              ("content", .object([(op.responseType, .object([("schema", responseSchema(r))]))]))])))
+            } else {
+                responses.append((String(op.status), .object([("description", .string("Done, no content"))])))
+            }
+            let errorContent: JSONValue = .object([("application/json", .object([("schema", ref("Error"))]))])
+            for (code, text) in [("400", "Malformed request"), ("401", "Not signed in, or the token is invalid, expired or revoked"),
+                                 ("403", "Lacking the permission"), ("404", "No such record in the caller's region"),
+                                 ("422", "A field breaks a rule")] {
+                if code == "401" && !op.auth { continue }
+                responses.append((code, .object([("description", .string(text)), ("content", errorContent)])))
+            }
+            o.append(("responses", .object(responses)))
+            if !op.auth { o.append(("security", .array([]))) }
+            if let i = paths.firstIndex(where: { $0.0 == op.path }) { paths[i].1.append((op.method, .object(o))) }
+            else { paths.append((op.path, [(op.method, .object(o))])) }
+        }
+        return .object([
+            ("openapi", .string("3.1.0")),
+            ("info", .object([("title", .string("Yiyang 颐养 API")), ("version", .string("1.0.0")),
+                              ("description", .string("Elderly care service platform. Every list and record is limited to the region of the signed-in account; records outside it answer 404. Errors: {\"error\": {code, message, field}}, Chinese by default, English with Accept-Language: en.")),
+                              ("license", .object([("name", .string("Apache-2.0")), ("identifier", .string("Apache-2.0"))]))])),
+            ("servers", .array([.object([("url", .string("/"))])])),
+            ("security", .array([.object([("bearer", .array([]))])])),
+            ("paths", .object(paths.map { ($0.0, JSONValue.object($0.1)) })),
+            ("components", .object([
+                ("securitySchemes", .object([("bearer", .object([("type", .string("http")), ("scheme", .string("bearer")),
+                                                                 ("description", .string("Token from POST /api/v1/sessions"))]))])),
+                ("schemas", .object(schemas)),
+            ])),
+        ])
+    }
+
+    static func json() throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: try e.encode(document()), as: UTF8.self)
+    }
+}

@@ -1,0 +1,3 @@
+import YiyangApp
+
+try await YiyangMain.run()
