@@ -22,7 +22,7 @@ struct SessionPages: RouteCollection {
 
     @Sendable func loginPage(req: Request) async throws -> Response {
         if req.actor != nil { return req.redirect(to: "/") }
-        let demo = try await User.query(on: req.db).filter(\.$isDemo == true).count() > 0
+        let demo = try await DemoData.isDemoInstallation(req.db)
         return try await WebPage.render("login", title: UIStrings.text("login_title", req.locale),
                                         LoginPage(username: "", next: WebPage.safeNext(req.query[String.self, at: "next"]), error: nil, demo: demo), req: req)
     }
@@ -37,7 +37,7 @@ struct SessionPages: RouteCollection {
             res.cookies[WebCookie.language] = WebCookies.make(opened.user.locale, req: req, maxAge: 365 * 86_400)
             return res
         } catch let e as AppError {
-            let demo = try await User.query(on: req.db).filter(\.$isDemo == true).count() > 0
+            let demo = try await DemoData.isDemoInstallation(req.db)
             return try await WebPage.render("login", title: UIStrings.text("login_title", req.locale),
                                             LoginPage(username: form.username ?? "", next: next, error: e.message.text(req.locale), demo: demo),
                                             req: req, status: e.status == .unauthorized ? .ok : e.status)

@@ -35,13 +35,13 @@ struct UsersAPI: RouteCollection {
         users.post(":userID", "password-reset", use: resetPassword)
     }
 
-    @Sendable func list(req: Request) async throws -> Page<AccountService.View> {
+    @Sendable func list(req: Request) async throws -> Paged<AccountService.View> {
         try req.require(.usersView)
         let page = try PageRequest(req)
         let q = try UserListFilter(req).apply(to: req.scoped(User.self))
         let total = try await q.count()
         let users = try await q.sort(\.$username).range(page.offset..<(page.offset + page.per)).with(\.$roles).all()
-        return Page(items: users.map { AccountService.view($0, roles: $0.roles.compactMap { Role(rawValue: $0.role) }) },
+        return Paged(items: users.map { AccountService.view($0, roles: $0.roles.compactMap { Role(rawValue: $0.role) }) },
                     page: page.page, per: page.per, total: total)
     }
 

@@ -35,13 +35,13 @@ struct AuditAPI: RouteCollection {
         audit.get(":auditID", use: show)
     }
 
-    @Sendable func list(req: Request) async throws -> Page<EntryView> {
+    @Sendable func list(req: Request) async throws -> Paged<EntryView> {
         try req.require(.auditView)
         let page = try PageRequest(req)
         let q = try AuditFilter(req).apply(to: req.scoped(AuditEntry.self))
         let total = try await q.count()
         let rows = try await q.sort(\.$at, .descending).range(page.offset..<(page.offset + page.per)).all()
-        return Page(items: rows.map(EntryView.init), page: page.page, per: page.per, total: total)
+        return Paged(items: rows.map(EntryView.init), page: page.page, per: page.per, total: total)
     }
 
     @Sendable func show(req: Request) async throws -> EntryView {

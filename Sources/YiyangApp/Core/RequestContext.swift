@@ -65,7 +65,7 @@ struct PageRequest: Sendable {
 }
 
 /// One page of a list, as the API answers it.
-struct Page<Item: Content>: Content {
+struct Paged<Item: Content>: Content {
     var items: [Item]
     var page: Int
     var per: Int

@@ -39,7 +39,7 @@ struct APIOperation: Sendable {
     var query: [(name: String, type: String, description: String)] = []
     var body: Body = .none
     var status = 200
-    /// A component schema name, `[Name]` for an array, `Page<Name>` for a paginated list, nil for no content.
+    /// A component schema name, `[Name]` for an array, `Paged<Name>` for a paginated list, nil for no content.
     var response: String?
     var responseType = "application/json"
 }
@@ -61,7 +61,7 @@ enum OpenAPIDocument {
         .init(method: "get", path: "/api/v1/users", tag: "Accounts", summary: "Accounts in the caller's region (账号列表)",
               query: pagination + [("q", "string", "Username or display name contains"), ("role", "string", "Role code"),
                                    ("region", "string", "Region subtree (12-digit code)"), ("enabled", "boolean", "Enabled flag")],
-              response: "Page<User>"),
+              response: "Paged<User>"),
         .init(method: "post", path: "/api/v1/users", tag: "Accounts", summary: "Create an account (创建账号)", body: .json("UserCreate"),
               status: 201, response: "User"),
         .init(method: "get", path: "/api/v1/users/{userID}", tag: "Accounts", summary: "One account", response: "User"),
@@ -76,14 +76,14 @@ enum OpenAPIDocument {
         .init(method: "get", path: "/api/v1/regions", tag: "Regions", summary: "Regions in the caller's scope (行政区划)",
               query: pagination + [("parent", "string", "Children of this code"), ("level", "string", "province, city, county, township or village"),
                                    ("q", "string", "Name contains, or code starts with")],
-              response: "Page<Region>"),
+              response: "Paged<Region>"),
         .init(method: "get", path: "/api/v1/regions/{code}", tag: "Regions", summary: "One region with its number of children", response: "Region"),
         .init(method: "get", path: "/api/v1/regions/{code}/children", tag: "Regions", summary: "The children of a region", response: "[Region]"),
         .init(method: "post", path: "/api/v1/regions/import", tag: "Regions",
               summary: "Load an official division table (CSV: code,name[,class]); good rows land, bad rows are reported by line (导入区划)",
               body: .csv, response: "RegionImportReport"),
         .init(method: "get", path: "/api/v1/audit", tag: "Audit", summary: "The audit log of the caller's region (审计日志)",
-              query: pagination + auditFilters, response: "Page<AuditEntry>"),
+              query: pagination + auditFilters, response: "Paged<AuditEntry>"),
         .init(method: "get", path: "/api/v1/audit/export", tag: "Audit", summary: "The filtered audit log as CSV; the export is audited",
               query: auditFilters, response: "CSV", responseType: "text/csv"),
         .init(method: "get", path: "/api/v1/audit/{auditID}", tag: "Audit", summary: "One audit entry", response: "AuditEntry"),
@@ -158,8 +158,8 @@ enum OpenAPIDocument {
 
     static func responseSchema(_ name: String) -> JSONValue {
         if name.hasPrefix("[") { return arrayOf(ref(String(name.dropFirst().dropLast()))) }
-        if name.hasPrefix("Page<") {
-            let inner = String(name.dropFirst(5).dropLast())
+        if name.hasPrefix("Paged<") {
+            let inner = String(name.dropFirst(6).dropLast())
             return object([("items", arrayOf(ref(inner))), ("page", integer), ("per", integer), ("total", integer)],
                           required: ["items", "page", "per", "total"])
         }

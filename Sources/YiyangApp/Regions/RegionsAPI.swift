@@ -13,7 +13,7 @@ struct RegionsAPI: RouteCollection {
     }
 
     /// `?parent=CODE` lists children; `?q=` searches names and codes; `?level=` filters.
-    @Sendable func list(req: Request) async throws -> Page<RegionDTO> {
+    @Sendable func list(req: Request) async throws -> Paged<RegionDTO> {
         try req.require(.regionsView)
         let page = try PageRequest(req)
         var q = try req.scoped(Region.self)
@@ -30,7 +30,7 @@ struct RegionsAPI: RouteCollection {
         }
         let total = try await q.count()
         let items = try await q.sort(\.$id).range(page.offset..<(page.offset + page.per)).all()
-        return Page(items: items.map { RegionDTO($0) }, page: page.page, per: page.per, total: total)
+        return Paged(items: items.map { RegionDTO($0) }, page: page.page, per: page.per, total: total)
     }
 
     @Sendable func show(req: Request) async throws -> RegionDTO {

@@ -22,10 +22,11 @@ public struct PasswordPolicy: Sendable, Equatable {
                 message: LocalizedText(zh: "密码至少需要 \(minimumLength) 个字符", en: "Password must have at least \(minimumLength) characters")))
         }
         var kinds = 0
-        if password.contains(where: { $0.isLowercase }) { kinds += 1 }
-        if password.contains(where: { $0.isUppercase }) { kinds += 1 }
-        if password.contains(where: { $0.isNumber }) { kinds += 1 }
-        if password.contains(where: { !$0.isLetter && !$0.isNumber }) { kinds += 1 }
+        if password.contains(where: { $0.isASCII && $0.isLowercase }) { kinds += 1 }
+        if password.contains(where: { $0.isASCII && $0.isUppercase }) { kinds += 1 }
+        if password.contains(where: { $0.isASCII && $0.isNumber }) { kinds += 1 }
+        // Anything but ASCII letters and digits counts as "other": symbols, and Chinese characters.
+        if password.contains(where: { !($0.isASCII && ($0.isLetter || $0.isNumber)) }) { kinds += 1 }
         if kinds < minimumCharacterKinds {
             issues.append(ValidationIssue(field: field, rule: "password.too_simple",
                 message: LocalizedText(zh: "密码需包含大写字母、小写字母、数字、符号中的至少 \(minimumCharacterKinds) 类",

@@ -1,0 +1,143 @@
+@testable import YiyangApp
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+import YiyangDomain
+
+/// The promise of region scope: an account of one township sees nothing of its sibling, by
+/// any route of the web or the API. The probe account is an administrator (every permission),
+/// so a refusal can only come from scope, and the answer must be the 404 of a missing record.
+@Suite("Region scope")
+struct RegionScopeTests {
+    /// The sibling's records, one per kind of route parameter. A new parameter name makes the
+    /// walk fail until it is added here with a record of the sibling township.
+    struct SiblingRecords {
+        var values: [String: String]
+        /// Texts that would betray the sibling if they appeared in an answer.
+        var secrets: [String]
+    }
+
+    static let probeRegion = "130102002000"   // 青园街道
+    static let siblingRegion = "130102001000" // 建北街道, same county
+
+    func siblingRecords(_ app: Application) async throws -> SiblingRecords {
+        let sibling = try await app.user("demo_township")
+        // Give the sibling an audit trail of its own.
+        _ = try await app.token("demo_township")
+        let audit = try #require(try await AuditEntry.query(on: app.db).filter(\.$regionCode == Self.siblingRegion).first())
+        return SiblingRecords(values: [
+            "code": "130102001001",              // a community under the sibling township
+            "userID": sibling.id!.uuidString,
+            "auditID": audit.id!.uuidString,
+        ], secrets: ["建北", "demo_township\"", sibling.id!.uuidString, audit.id!.uuidString, "130102001001", "东风社区"])
+    }
+
+    /// Parameters that do not name region-owned data.
+    static let unscopedParameters: [String: String] = ["role": "township", "file": "app.css"]
+
+    @Test("every route that takes an id answers 404 for a sibling township's record", arguments: TestDatabase.all)
+    func walkEveryRoute(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            try await app.makeUser("probe", roles: [.admin], region: Self.probeRegion)
+            let records = try await siblingRecords(app)
+            let siblingBefore = try await app.user("demo_township")
+            let token = try await app.token("probe")
+            let browser = Browser(app)
+            try await browser.signIn("probe")
+            try await browser.get("/") // a page with a form, for the CSRF token
+
+            var walked = 0
+            for route in app.routes.all {
+                let parameters = route.path.compactMap { c -> String? in if case .parameter(let p) = c { return p } else { return nil } }
+                guard !parameters.isEmpty else { continue }
+                if parameters.allSatisfy({ Self.unscopedParameters[$0] != nil }) { continue }
+                var path = ""
+                for component in route.path {
+                    switch component {
+                    case .constant(let c): path += "/" + c
+                    case .parameter(let p):
+                        let value = records.values[p] ?? Self.unscopedParameters[p]
+                        try #require(value != nil, "route \(route.method) \(route.path.string) has parameter :\(p) that this test does not know; add a sibling record for it")
+                        path += "/" + value!
+                    case .anything, .catchall: path += "/x"
+                    }
+                }
+                let res: TestingHTTPResponse
+                if path.hasPrefix("/api/") {
+                    res = try await app.api(route.method, path, token: token, json: route.method == .GET ? nil : "{}")
+                } else if route.method == .GET {
+                    res = try await browser.get(path)
+                } else {
+                    res = try await browser.post(path, [("enabled", "false"), ("displayName", "x"), ("regionCode", Self.probeRegion)])
+                }
+                #expect(res.status == .notFound, "\(route.method) \(path) answered \(res.status.code), not 404")
+                // What the request itself carried (the id in its path) may be echoed back.
+                for secret in records.secrets where !path.contains(secret) {
+                    #expect(!res.body.string.contains(secret), "\(route.method) \(path) leaked \(secret)")
+                }
+                walked += 1
+            }
+            #expect(walked >= 10, "the walk covered \(walked) routes")
+
+            // Nothing of the sibling changed.
+            let siblingAfter = try await app.user("demo_township")
+            #expect(siblingAfter.enabled == siblingBefore.enabled)
+            #expect(siblingAfter.passwordHash == siblingBefore.passwordHash)
+            #expect(siblingAfter.displayName == siblingBefore.displayName)
+        }
+    }
+
+    @Test("lists and searches return nothing beside or above the account's region", arguments: TestDatabase.all)
+    func listsStayInScope(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            try await app.makeUser("probe", roles: [.admin], region: Self.probeRegion)
+            let records = try await siblingRecords(app)
+            let token = try await app.token("probe")
+            for path in ["/api/v1/regions?per=200", "/api/v1/regions?q=%E5%BB%BA%E5%8C%97", "/api/v1/regions?parent=130102000000",
+                         "/api/v1/users?per=200", "/api/v1/users?region=130102001000", "/api/v1/audit?per=200",
+                         "/api/v1/audit?region=130102001000", "/api/v1/audit/export", "/api/v1/regions/130102000000"] {
+                let res = try await app.api(.GET, path, token: token)
+                for secret in records.secrets {
+                    #expect(!res.body.string.contains(secret), "\(path) leaked \(secret)")
+                }
+            }
+            // Above: the county and the city are out of sight too.
+            #expect(try await app.api(.GET, "/api/v1/regions/130102000000", token: token).status == .notFound)
+            #expect(try await app.api(.GET, "/api/v1/regions/130100000000", token: token).status == .notFound)
+            let own = try await app.api(.GET, "/api/v1/regions?per=200", token: token)
+            let page = try own.content.decode(Paged<RegionDTO>.self)
+            #expect(page.total == 4, "青园街道 and its three communities")
+            #expect(page.items.allSatisfy { $0.code.hasPrefix("130102002") })
+
+            let browser = Browser(app)
+            try await browser.signIn("probe")
+            for path in ["/regions", "/regions?q=%E5%BB%BA%E5%8C%97", "/users", "/audit", "/users/new", "/"] {
+                let res = try await browser.get(path)
+                #expect(res.status == .ok, "\(path)")
+                for secret in records.secrets where !(path.removingPercentEncoding ?? path).contains(secret) {
+                    #expect(!res.body.string.contains(secret), "\(path) leaked \(secret)")
+                }
+            }
+        }
+    }
+
+    @Test("route files reach region-owned data only through the scope")
+    func routeFilesUseTheScope() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/YiyangApp")
+        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
+            .compactMap { $0 as? URL }.filter { $0.lastPathComponent.hasSuffix("API.swift") || $0.lastPathComponent.hasSuffix("Pages.swift") }
+        #expect(files.count >= 6)
+        let scopedModels = ["Region", "User", "AuditEntry"]
+        for file in files {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for model in scopedModels {
+                for pattern in ["\(model).query(", "\(model).find("] {
+                    #expect(!text.contains(pattern), "\(file.lastPathComponent) uses \(pattern) directly; use req.scoped(\(model).self) or req.findScoped")
+                }
+            }
+        }
+    }
+}

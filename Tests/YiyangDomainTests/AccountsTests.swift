@@ -1,0 +1,66 @@
+import Testing
+import YiyangDomain
+
+@Suite("Passwords and lockout")
+struct AccountsTests {
+    let policy = PasswordPolicy()
+
+    @Test("weak passwords are refused with every reason")
+    func weak() {
+        #expect(Set(policy.check("abc", username: "x").map(\.rule)) == ["password.too_short", "password.too_simple"])
+        #expect(policy.check("zhangsan-Pass1", username: "zhangsan").map(\.rule) == ["password.contains_username"])
+        #expect(policy.check("Password123", username: "x").map(\.rule) == ["password.common"])
+        #expect(policy.check("password123", username: "x").map(\.rule) == ["password.too_simple", "password.common"])
+        #expect(policy.check("Strong-Pass-2026", username: "wang").isEmpty)
+        #expect(policy.check("长城长城长城长城长城1A", username: "x").isEmpty, "Chinese characters count as other characters")
+    }
+
+    @Test("messages come in both languages and name the field")
+    func messages() {
+        let issue = policy.check("abc", username: "x", field: "newPassword")[0]
+        #expect(issue.field == "newPassword")
+        #expect(issue.message.zh.contains("10"))
+        #expect(issue.message.en.contains("10"))
+    }
+
+    @Test("five failures lock for fifteen minutes; an expired lock starts the count afresh")
+    func lockout() {
+        let l = LoginLockoutPolicy()
+        var s = LoginLockoutPolicy.State(failures: 0, lockedUntil: nil)
+        for _ in 1...4 { s = l.afterFailure(s, now: 1000) }
+        #expect(!l.isLocked(s, now: 1000))
+        s = l.afterFailure(s, now: 1000)
+        #expect(l.isLocked(s, now: 1000))
+        #expect(s.lockedUntil == Double(1900))
+        #expect(l.isLocked(s, now: 1899))
+        #expect(!l.isLocked(s, now: 1900))
+        s = l.afterFailure(s, now: 2000)
+        #expect(s.failures == 1)
+        #expect(!l.isLocked(s, now: 2000))
+        #expect(l.afterSuccess().failures == 0)
+    }
+
+    @Test("every role has a row in the starting permission table, and the administrator has everything")
+    func permissionTable() {
+        for role in Role.allCases { #expect(PermissionTable.defaults[role] != nil, "\(role)") }
+        #expect(PermissionTable.defaults[.admin] == Set(Permission.allCases))
+        #expect(PermissionTable.defaults[.elder] == [.portalUse])
+        #expect(Role(rawValue: "meal_point") == .mealPoint)
+    }
+
+    @Test("each module of SYSTEM.md has one entry, numbered 1 to 13")
+    func modules() {
+        #expect(PlatformModule.all.map(\.number) == Array(1...13))
+    }
+}
+
+@Suite("Language")
+struct LocaleTests {
+    @Test("Accept-Language picks the preferred language we speak", arguments: [
+        (nil, LocalizedText.Locale.zh), ("en", .en), ("en-US,en;q=0.9", .en), ("zh-CN,zh;q=0.9,en;q=0.8", .zh),
+        ("fr-FR,en;q=0.5", .en), ("de", .zh), ("en;q=0.2,zh;q=0.8", .zh), ("*", .zh),
+    ])
+    func negotiate(header: String?, expected: LocalizedText.Locale) {
+        #expect(LocalizedText.Locale.negotiate(acceptLanguage: header) == expected)
+    }
+}
