@@ -50,7 +50,6 @@ public enum YiyangMain {
             }
             try await app.execute()
         } catch {
-            app.logger.report(error: error)
             try? await app.asyncShutdown()
             throw error
         }
