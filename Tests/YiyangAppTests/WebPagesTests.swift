@@ -136,6 +136,15 @@ struct WebPagesTests {
             #expect(zhao.regionCode == "130102001000")
             let show = try await browser.get("/users/\(zhao.id!)")
             #expect(show.body.string.contains("137****1111"))
+            let edit = try await browser.get("/users/\(zhao.id!)/edit")
+            #expect(edit.body.string.contains(#"value="137****1111""#), "the edit form keeps the phone masked")
+            let saved = try await browser.post("/users/\(zhao.id!)", [("displayName", "赵敏敏"), ("phone", "137****1111"),
+                                                                   ("regionCode", "130102001001"), ("roles[]", "community")])
+            #expect(saved.status == .seeOther)
+            let changed = try await app.user("zhao")
+            #expect(changed.phone == "13700001111", "a masked phone sent back keeps the stored number")
+            #expect(changed.displayName == "赵敏敏")
+            #expect(changed.regionCode == "130102001001")
             let reset = try await browser.post("/users/\(zhao.id!)/password-reset", [])
             #expect(reset.status == .ok)
             #expect(reset.body.string.contains("临时密码只显示这一次"))
@@ -176,6 +185,9 @@ struct WebPagesTests {
             #expect(try await Region.find("130102001004", on: app.db)?.name == "新华社区")
             let browse = try await browser.get("/regions/130102001000")
             #expect(browse.body.string.contains("新华社区"))
+            let audit = try await browser.get("/audit?action=regions.imported")
+            #expect(audit.body.string.contains("导入行政区划"))
+            #expect(audit.body.string.contains("demo_admin"))
         }
     }
 

@@ -56,7 +56,7 @@ struct SessionPages: RouteCollection {
         let user = try await CurrentAccount.load(req)
         let l = req.locale
         let regionName = try await req.findScoped(Region.self, actor.region.value).name
-        return try await WebPage.render("profile", title: UIStrings.text("profile_title", l), ProfilePageWrapper(
+        return try await WebPage.render("profile", title: UIStrings.text("profile_title", l), ProfilePage(
             user: .init(username: user.username, displayName: user.displayName, regionCode: user.regionCode, locale: user.locale),
             // The account's own phone is not masked from its owner.
             phone: user.phone ?? UIStrings.text("none", l), regionName: regionName,
@@ -64,7 +64,7 @@ struct SessionPages: RouteCollection {
             permissions: actor.permissions.sorted { $0.rawValue < $1.rawValue }.map { $0.name.text(l) }.joined(separator: "、")), req: req)
     }
 
-    struct ProfilePageWrapper: Encodable {
+    struct ProfilePage: Encodable {
         struct U: Encodable { var username: String; var displayName: String; var regionCode: String; var locale: String }
         var user: U
         var phone: String

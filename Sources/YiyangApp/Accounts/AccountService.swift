@@ -19,20 +19,8 @@ enum AccountService {
     static func validate(_ a: NewAccount, policy: PasswordPolicy, checkPassword: Bool = true) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
         let username = a.username.trimmingCharacters(in: .whitespaces).lowercased()
-        if username.range(of: "^[a-z][a-z0-9_.-]{2,31}$", options: .regularExpression) == nil {
-            issues.append(ValidationIssue(field: "username", rule: "username.format", message: LocalizedText(
-                zh: "用户名须以字母开头，由 3–32 位小写字母、数字、下划线、点或连字符组成",
-                en: "Username must start with a letter and have 3–32 lower-case letters, digits, _ . or -")))
-        }
-        if a.displayName.trimmingCharacters(in: .whitespaces).isEmpty || a.displayName.count > 50 {
-            issues.append(ValidationIssue(field: "displayName", rule: "display_name.length", message: LocalizedText(
-                zh: "姓名不能为空，且不超过 50 个字", en: "Display name is required and at most 50 characters")))
-        }
-        if let phone = a.phone?.trimmingCharacters(in: .whitespaces), !phone.isEmpty,
-           phone.range(of: "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$", options: .regularExpression) == nil {
-            issues.append(ValidationIssue(field: "phone", rule: "phone.format", message: LocalizedText(
-                zh: "电话应为 11 位手机号或带区号的固定电话", en: "Phone must be an 11-digit mobile number or a landline with area code")))
-        }
+        issues += [AccountFields.usernameIssue(username), AccountFields.displayNameIssue(a.displayName),
+                   AccountFields.phoneIssue(a.phone ?? "")].compactMap { $0 }
         if a.roles.isEmpty {
             issues.append(ValidationIssue(field: "roles", rule: "roles.required", message: LocalizedText(zh: "至少选择一个角色", en: "Choose at least one role")))
         }

@@ -173,7 +173,8 @@ struct UserPages: RouteCollection {
         let roles = try await PermissionLookup.roles(of: user.requireID(), on: req.db)
         let id = user.id!.uuidString
         return try await renderForm(req, isNew: false, action: "/users/\(id)", cancel: "/users/\(id)",
-                                    values: ["displayName": user.displayName, "phone": user.phone ?? "", "regionCode": user.regionCode],
+                                    // The phone stays masked in the form; sent back unchanged it keeps the stored number.
+                                    values: ["displayName": user.displayName, "phone": user.phone.map(Masking.phone) ?? "", "regionCode": user.regionCode],
                                     roles: roles.map(\.rawValue), errors: [:])
     }
 

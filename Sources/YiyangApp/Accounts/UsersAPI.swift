@@ -134,18 +134,13 @@ enum UserChanges {
         let before = AccountService.view(user, roles: oldRoles)
         var issues: [ValidationIssue] = []
         if let name = body.displayName {
-            let n = name.trimmingCharacters(in: .whitespaces)
-            if n.isEmpty || n.count > 50 {
-                issues.append(ValidationIssue(field: "displayName", rule: "display_name.length",
-                                              message: .init(zh: "姓名不能为空，且不超过 50 个字", en: "Display name is required and at most 50 characters")))
-            } else { user.displayName = n }
+            if let issue = AccountFields.displayNameIssue(name) { issues.append(issue) } else { user.displayName = name.trimmingCharacters(in: .whitespaces) }
         }
         if let phone = body.phone {
             let p = phone.trimmingCharacters(in: .whitespaces)
-            if !p.isEmpty, p.range(of: "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$", options: .regularExpression) == nil {
-                issues.append(ValidationIssue(field: "phone", rule: "phone.format",
-                                              message: .init(zh: "电话应为 11 位手机号或带区号的固定电话", en: "Phone must be an 11-digit mobile number or a landline with area code")))
-            } else if !p.contains("*") { user.phone = p.isEmpty ? nil : p }
+            // A masked value sent back unchanged by a form keeps the stored number.
+            if let issue = AccountFields.phoneIssue(p) { if !p.contains("*") { issues.append(issue) } }
+            else { user.phone = p.isEmpty ? nil : p }
         }
         var newRoles: [Role]? = nil
         if let roles = body.roles {
