@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Vapor
 import Crypto
 import YiyangDomain
@@ -70,6 +71,29 @@ enum PermissionLookup {
             .sorted { Role.allCases.firstIndex(of: $0)! < Role.allCases.firstIndex(of: $1)! }
     }
 
+    /// Both in one query (a role without permissions still counts as held).
+    static func rolesAndPermissions(of userID: UUID, on db: any Database) async throws -> ([Role], Set<Permission>) {
+        guard let sql = db as? any SQLDatabase else {
+            let roles = try await self.roles(of: userID, on: db)
+            return (roles, try await permissions(of: roles, on: db))
+        }
+        let rows = try await sql.select()
+            .column(SQLColumn("role", table: "ur"), as: "role")
+            .column(SQLColumn("permission", table: "rp"), as: "permission")
+            .from(SQLAlias(SQLIdentifier(UserRole.schema), as: SQLIdentifier("ur")))
+            .join(SQLAlias(SQLIdentifier(RolePermission.schema), as: SQLIdentifier("rp")), method: SQLJoinMethod.left,
+                  on: SQLColumn("role", table: "rp"), .equal, SQLColumn("role", table: "ur"))
+            .where(SQLColumn("user_id", table: "ur"), .equal, SQLBind(userID))
+            .all()
+        var roles = Set<Role>()
+        var permissions = Set<Permission>()
+        for row in rows {
+            if let r = Role(rawValue: try row.decode(column: "role", as: String.self)) { roles.insert(r) }
+            if let p = try row.decode(column: "permission", as: String?.self).flatMap(Permission.init(rawValue:)) { permissions.insert(p) }
+        }
+        return (Role.allCases.filter(roles.contains), permissions)
+    }
+
     static func permissions(of roles: [Role], on db: any Database) async throws -> Set<Permission> {
         guard !roles.isEmpty else { return [] }
         let rows = try await RolePermission.query(on: db).filter(\.$role ~~ roles.map(\.rawValue)).all()
@@ -106,22 +130,24 @@ struct AuthenticationMiddleware: AsyncMiddleware {
 
     static func resolve(token: String, kind: AuthSession.Kind, on req: Request) async throws -> Actor? {
         let hash = SessionSecrets.hash(token, key: req.application.secret.bytes)
+        // Every request pays for this, so it is two queries: the session joined with its
+        // account, then the account's roles joined with their permissions.
         guard let session = try await AuthSession.query(on: req.db)
+            .join(User.self, on: \AuthSession.$user.$id == \User.$id)
             .filter(\.$tokenHash == hash)
             .filter(\.$kind == kind.rawValue)
-            .with(\.$user)
             .first()
         else { return nil }
+        let user = try session.joined(User.self)
         let now = Date()
-        guard session.revokedAt == nil, session.expiresAt > now, session.user.enabled,
-              let region = RegionCode(session.user.regionCode), let sid = session.id, let uid = session.user.id
+        guard session.revokedAt == nil, session.expiresAt > now, user.enabled,
+              let region = RegionCode(user.regionCode), let sid = session.id, let uid = user.id
         else { return nil }
-        let roles = try await PermissionLookup.roles(of: uid, on: req.db)
-        let permissions = try await PermissionLookup.permissions(of: roles, on: req.db)
-        return Actor(userID: uid, username: session.user.username, displayName: session.user.displayName,
+        let (roles, permissions) = try await PermissionLookup.rolesAndPermissions(of: uid, on: req.db)
+        return Actor(userID: uid, username: user.username, displayName: user.displayName,
                      region: region, roles: roles, permissions: permissions, sessionID: sid, via: kind,
-                     csrfToken: session.csrfToken, mustChangePassword: session.user.mustChangePassword,
-                     isDemo: session.user.isDemo, locale: session.user.locale)
+                     csrfToken: session.csrfToken, mustChangePassword: user.mustChangePassword,
+                     isDemo: user.isDemo, locale: user.locale)
     }
 }
 
