@@ -21,6 +21,9 @@ func routes(_ app: Application) throws {
         app.get("bench", "bare") { _ in ["status": "ok"] }
     }
 
+    let home = HomePages()
+    home.bootBare(routes: app)
+
     let authenticated = app.grouped(AuthenticationMiddleware())
 
     let api = authenticated.grouped("api", "v1")
@@ -35,7 +38,6 @@ func routes(_ app: Application) throws {
     try apiAccount.register(collection: AuditAPI())
 
     let web = authenticated.grouped(CSRFMiddleware())
-    let home = HomePages()
     try web.register(collection: home)
     let sessionPages = SessionPages()
     try web.register(collection: sessionPages)

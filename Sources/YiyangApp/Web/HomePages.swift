@@ -6,6 +6,10 @@ import YiyangDomain
 struct HomePages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("preferences", use: preferences)
+    }
+
+    /// Static files need no account, so they skip the session lookup.
+    func bootBare(routes: any RoutesBuilder) {
         routes.get("static", ":file", use: staticFile)
     }
 
