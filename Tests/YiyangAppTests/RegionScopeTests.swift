@@ -27,11 +27,14 @@ struct RegionScopeTests {
         // Give the sibling an audit trail of its own.
         _ = try await app.token("demo_township")
         let audit = try #require(try await AuditEntry.query(on: app.db).filter(\.$regionCode == Self.siblingRegion).first())
+        let elder = try await app.makeElder("周秘密", id: makeID("130102", "19380808", 555), region: "130102001001")
         return SiblingRecords(values: [
             "code": "130102001001",              // a community under the sibling township
             "userID": sibling.id!.uuidString,
             "auditID": audit.id!.uuidString,
-        ], secrets: ["建北", "demo_township\"", sibling.id!.uuidString, audit.id!.uuidString, "130102001001", "东风社区"])
+            "elderID": elder.id!.uuidString,
+        ], secrets: ["建北", "demo_township\"", sibling.id!.uuidString, audit.id!.uuidString, "130102001001", "东风社区",
+                     elder.id!.uuidString, "周秘密"])
     }
 
     /// Parameters that do not name region-owned data.
@@ -130,7 +133,7 @@ struct RegionScopeTests {
         let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
             .compactMap { $0 as? URL }.filter { $0.lastPathComponent.hasSuffix("API.swift") || $0.lastPathComponent.hasSuffix("Pages.swift") }
         #expect(files.count >= 6)
-        let scopedModels = ["Region", "User", "AuditEntry"]
+        let scopedModels = ["Region", "User", "AuditEntry", "Elder", "LifeEvent"]
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
             for model in scopedModels {

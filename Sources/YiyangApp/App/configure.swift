@@ -83,6 +83,8 @@ enum Migrations {
         app.migrations.add(CreateAccounts())
         app.migrations.add(CreateAuditEntries())
         app.migrations.add(CreateFoundationIndexes())
+        app.migrations.add(CreateRegistry())
+        app.migrations.add(GrantNewPermissions(permissions: [.registryEdit, .registryImport, .personalDataUnmask], version: "006"))
     }
 }
 

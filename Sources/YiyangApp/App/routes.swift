@@ -36,6 +36,7 @@ func routes(_ app: Application) throws {
     try apiAccount.register(collection: RolesAPI())
     try apiAccount.register(collection: RegionsAPI())
     try apiAccount.register(collection: AuditAPI())
+    try apiAccount.register(collection: EldersAPI())
 
     let web = authenticated.grouped(CSRFMiddleware())
     try web.register(collection: home)

@@ -94,6 +94,12 @@ enum AuditAction: String, CaseIterable, Codable {
     case personalDataUnmasked = "personal_data.unmasked"
     case demoLoaded = "demo.loaded"
     case administratorBootstrapped = "admin.bootstrapped"
+    case elderCreated = "elder.created"
+    case elderUpdated = "elder.updated"
+    case eldersImported = "elders.imported"
+    case eldersExported = "elders.exported"
+    case lifeEventRecorded = "life_event.recorded"
+    case lifeEventsImported = "life_events.imported"
 
     var label: LocalizedText {
         switch self {
@@ -115,6 +121,12 @@ enum AuditAction: String, CaseIterable, Codable {
         case .personalDataUnmasked: .init(zh: "查看完整个人信息", en: "Personal data unmasked")
         case .demoLoaded: .init(zh: "载入演示数据", en: "Demo data loaded")
         case .administratorBootstrapped: .init(zh: "创建初始管理员", en: "First administrator created")
+        case .elderCreated: .init(zh: "登记老年人", en: "Elderly person registered")
+        case .elderUpdated: .init(zh: "修改老年人信息", en: "Elderly person changed")
+        case .eldersImported: .init(zh: "导入老年人名册", en: "Roster imported")
+        case .eldersExported: .init(zh: "导出老年人名册", en: "Roster exported")
+        case .lifeEventRecorded: .init(zh: "记录死亡或迁出", en: "Death or move-out recorded")
+        case .lifeEventsImported: .init(zh: "导入死亡或迁出数据", en: "Life events imported")
         }
     }
 }

@@ -9,6 +9,8 @@ struct AppError: AbortError, Sendable {
     var code: String
     var field: String?
     var message: LocalizedText
+    /// A page the person can go to about it (the existing record of a duplicate).
+    var link: String? = nil
 
     init(_ status: HTTPResponseStatus, _ code: String, field: String? = nil, zh: String, en: String) {
         self.status = status

@@ -29,7 +29,7 @@ indirect enum JSONValue: Encodable, Sendable {
 /// One documented API operation. `OpenAPICoverageTests` fails when a registered `/api/v1`
 /// route has no entry here, so the document cannot fall behind the code.
 struct APIOperation: Sendable {
-    enum Body: Sendable { case none, json(String), csv }
+    enum Body: Sendable { case none, json(String), csv, roster }
     var method: String
     /// OpenAPI form: `/api/v1/regions/{code}`
     var path: String
@@ -87,6 +87,39 @@ enum OpenAPIDocument {
         .init(method: "get", path: "/api/v1/audit/export", tag: "Audit", summary: "The filtered audit log as CSV; the export is audited",
               query: auditFilters, response: "CSV", responseType: "text/csv"),
         .init(method: "get", path: "/api/v1/audit/{auditID}", tag: "Audit", summary: "One audit entry", response: "AuditEntry"),
+        .init(method: "get", path: "/api/v1/elders", tag: "Registry", summary: "Search the registry; results masked (老年人查询)",
+              query: pagination + elderFilters, response: "Paged<Elder>"),
+        .init(method: "post", path: "/api/v1/elders", tag: "Registry",
+              summary: "Register a person; an ID number already registered answers 409 (登记老年人)", body: .json("ElderCreate"), status: 201, response: "Elder"),
+        .init(method: "get", path: "/api/v1/elders/export", tag: "Registry",
+              summary: "The search result as CSV or XLSX, masked unless unmasked=true and allowed; audited",
+              query: elderFilters + [("format", "string", "csv (default) or xlsx"), ("unmasked", "boolean", "Full personal data (needs personal_data.unmask)")],
+              response: "CSV", responseType: "text/csv"),
+        .init(method: "post", path: "/api/v1/elders/import", tag: "Registry",
+              summary: "Import a roster (CSV in UTF-8 or GB18030, or XLSX) as the body; good rows land, bad rows are reported (导入名册)",
+              query: [("dryRun", "boolean", "Report what would happen without writing")], body: .roster, response: "RosterImportReport"),
+        .init(method: "get", path: "/api/v1/elders/{elderID}", tag: "Registry", summary: "One person, masked", response: "Elder"),
+        .init(method: "patch", path: "/api/v1/elders/{elderID}", tag: "Registry", summary: "Change fields; every change goes to the history",
+              body: .json("ElderUpdate"), response: "Elder"),
+        .init(method: "post", path: "/api/v1/elders/{elderID}/unmask", tag: "Registry",
+              summary: "The person with full ID number, phones and address (needs personal_data.unmask; audited)", response: "Elder"),
+        .init(method: "get", path: "/api/v1/elders/{elderID}/history", tag: "Registry", summary: "Every change of the record, newest first",
+              response: "[ElderChange]"),
+        .init(method: "post", path: "/api/v1/elders/{elderID}/events", tag: "Registry", summary: "Record a death or a move out (记录死亡或迁出)",
+              body: .json("LifeEventCreate"), response: "Elder"),
+        .init(method: "get", path: "/api/v1/elder-events", tag: "Registry", summary: "Life events (deaths, move-outs), matched or not",
+              query: pagination + [("matched", "boolean", "Only matched or unmatched"), ("kind", "string", "death or move_out")], response: "Paged<LifeEvent>"),
+        .init(method: "post", path: "/api/v1/elder-events/import", tag: "Registry",
+              summary: "Import a death or move-out exchange file (CSV: ID number, date, source[, kind, destination]) (导入死亡、迁出数据)",
+              query: [("kind", "string", "death or move_out, when the file has no kind column"), ("source", "string", "Source when the file has none")],
+              body: .csv, response: "LifeEventImportReport"),
+    ]
+
+    static let elderFilters: [(name: String, type: String, description: String)] = [
+        ("q", "string", "Name (start), pinyin initials, exact ID number or exact phone"), ("region", "string", "Residence region subtree"),
+        ("category", "string", "Category code, or advanced_age for 80+"), ("economicStatus", "string", "Economic status code"),
+        ("status", "string", "living, deceased or moved_out"), ("ageMin", "integer", "Minimum age"), ("ageMax", "integer", "Maximum age"),
+        ("sort", "string", "name, -name, birthDate, -birthDate, updatedAt, -updatedAt"),
     ]
 
     static let auditFilters: [(name: String, type: String, description: String)] = [
@@ -148,12 +181,49 @@ enum OpenAPIDocument {
                                                                      required: ["line", "code", "field", "rule", "message"]))),
                                            ("unknownColumns", arrayOf(str()))],
                                           required: ["inserted", "updated", "unchanged", "rejected", "errors", "unknownColumns"])),
+            ("Elder", object([("id", str(format: "uuid")), ("name", str()), ("gender", str(enumValues: ["male", "female"])),
+                              ("birthDate", str(format: "date")), ("age", integer), ("idNumber", str("Masked: first 6 and last 4")),
+                              ("phones", arrayOf(str("Masked"))), ("householdRegion", str()), ("residenceRegion", str()), ("address", str("Masked")),
+                              ("ethnicity", str()), ("livingArrangement", str(nullable: true)), ("economicStatus", str()),
+                              ("categories", arrayOf(str())), ("disabilityLevel", .object([("type", .array([.string("integer"), .string("null")]))])),
+                              ("healthInsurance", str(nullable: true)), ("status", str(enumValues: ["living", "deceased", "moved_out"])),
+                              ("statusDate", str(nullable: true)), ("statusNote", str(nullable: true)), ("notes", str()),
+                              ("contacts", arrayOf(ref("Contact"))), ("masked", boolean)],
+                             required: ["id", "name", "gender", "birthDate", "idNumber", "householdRegion", "residenceRegion", "status", "masked"])),
+            ("Contact", object([("name", str()), ("relation", str()), ("phone", str()), ("guardian", boolean)], required: ["name", "relation", "phone", "guardian"])),
+            ("ElderCreate", object(elderInputProperties, required: ["name", "idNumber", "householdRegion"])),
+            ("ElderUpdate", object(elderInputProperties, required: [])),
+            ("ElderChange", object([("at", str(format: "date-time")), ("actor", str()), ("source", str()), ("field", str()),
+                                    ("before", str(nullable: true)), ("after", str(nullable: true))], required: ["at", "actor", "source", "field"])),
+            ("LifeEventCreate", object([("kind", str(enumValues: ["death", "move_out"])), ("date", str(format: "date")),
+                                        ("source", str()), ("destination", str())], required: ["kind", "date"])),
+            ("LifeEvent", object([("id", str(format: "uuid")), ("kind", str()), ("eventDate", str(format: "date")), ("source", str()),
+                                  ("idNumber", str("Masked")), ("elderId", str(format: "uuid", nullable: true)), ("matched", boolean),
+                                  ("regionCode", str()), ("destination", str(nullable: true)), ("recordedBy", str())],
+                                 required: ["id", "kind", "eventDate", "source", "idNumber", "matched", "regionCode", "recordedBy"])),
+            ("RosterImportReport", object([("imported", integer), ("updated", integer), ("unchanged", integer), ("rejected", integer),
+                                           ("errors", arrayOf(object([("row", integer), ("column", str()), ("value", str("Personal data masked unless allowed")),
+                                                                      ("rule", str()), ("message", str())], required: ["row", "column", "value", "rule", "message"]))),
+                                           ("unknownColumns", arrayOf(str())), ("dryRun", boolean)],
+                                          required: ["imported", "updated", "unchanged", "rejected", "errors"])),
+            ("LifeEventImportReport", object([("matched", integer), ("unmatched", integer), ("alreadyRecorded", integer), ("rejected", integer),
+                                              ("lines", arrayOf(object([("row", integer), ("idNumber", str()), ("outcome", str(enumValues: ["matched", "unmatched", "already_recorded", "rejected"])),
+                                                                        ("message", str())], required: ["row", "idNumber", "outcome", "message"])))],
+                                             required: ["matched", "unmatched", "alreadyRecorded", "rejected", "lines"])),
             ("AuditEntry", object([("id", str(format: "uuid")), ("at", str(format: "date-time")), ("actorId", str(format: "uuid", nullable: true)),
                                    ("actorUsername", str()), ("actorRoles", str()), ("action", str()), ("entityType", str()),
                                    ("entityId", str(nullable: true)), ("regionCode", str()), ("before", str("JSON", nullable: true)),
                                    ("after", str("JSON", nullable: true)), ("clientAddress", str()), ("userAgent", str()), ("requestId", str())],
                                   required: ["id", "at", "actorUsername", "action", "entityType", "regionCode"])),
         ]
+    }
+
+    static var elderInputProperties: [(String, JSONValue)] {
+        [("name", str()), ("gender", str("male/female (男/女); must match the ID number")), ("birthDate", str("YYYY-MM-DD; must match the ID number")),
+         ("idNumber", str("18 digits (or 15, upgraded); lower-case x accepted")), ("ethnicity", str()), ("phones", arrayOf(str())),
+         ("householdRegion", str("12-digit code")), ("residenceRegion", str("12-digit code; default: the household region")),
+         ("address", str()), ("livingArrangement", str()), ("economicStatus", str()), ("categories", arrayOf(str())),
+         ("disabilityLevel", integer), ("healthInsurance", str()), ("notes", str()), ("contacts", arrayOf(ref("Contact")))]
     }
 
     static func responseSchema(_ name: String) -> JSONValue {
@@ -191,6 +261,11 @@ enum OpenAPIDocument {
                 o.append(("requestBody", .object([("required", .bool(true)), ("content", .object([("application/json", .object([("schema", ref(s))]))]))])))
             case .csv:
                 o.append(("requestBody", .object([("required", .bool(true)), ("content", .object([("text/csv", .object([("schema", str())]))]))])))
+            case .roster:
+                o.append(("requestBody", .object([("required", .bool(true)), ("content", .object([
+                    ("text/csv", .object([("schema", str())])),
+                    ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", .object([("schema", str(format: "binary"))])),
+                ]))])))
             }
             var responses: [(String, JSONValue)] = []
             if let r = op.response {

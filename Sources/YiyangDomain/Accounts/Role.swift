@@ -38,6 +38,8 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case personalDataUnmask = "personal_data.unmask"
     // Modules of SYSTEM.md: using a module at all. Finer permissions arrive with each module.
     case registryUse = "registry.use"
+    case registryEdit = "registry.edit"
+    case registryImport = "registry.import"
     case assessmentUse = "assessment.use"
     case benefitsUse = "benefits.use"
     case institutionsUse = "institutions.use"
@@ -62,6 +64,8 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
         case .auditExport: LocalizedText(zh: "导出审计日志", en: "Export audit log")
         case .personalDataUnmask: LocalizedText(zh: "查看完整个人信息", en: "Unmask personal data")
         case .registryUse: LocalizedText(zh: "老年人基础信息库", en: "Elderly registry")
+        case .registryEdit: LocalizedText(zh: "登记和修改老年人信息", en: "Register and edit elderly people")
+        case .registryImport: LocalizedText(zh: "批量导入老年人名册与生命事件", en: "Import rosters and life events")
         case .assessmentUse: LocalizedText(zh: "能力综合评估", en: "Capability assessment")
         case .benefitsUse: LocalizedText(zh: "基本养老服务与补贴", en: "Benefits and allowances")
         case .institutionsUse: LocalizedText(zh: "养老机构", en: "Care institutions")
@@ -90,7 +94,7 @@ public struct PlatformModule: Sendable, Identifiable {
     public var path: String
 
     public static let all: [PlatformModule] = [
-        .init(id: "registry", number: 1, permission: .registryUse, summary: .init(zh: "登记每一位老年人的身份、类别与状态", en: "Every elderly person's identity, categories and status"), available: false, path: "/registry"),
+        .init(id: "registry", number: 1, permission: .registryUse, summary: .init(zh: "登记每一位老年人的身份、类别与状态", en: "Every elderly person's identity, categories and status"), available: true, path: "/elders"),
         .init(id: "assessment", number: 2, permission: .assessmentUse, summary: .init(zh: "GB/T 42195-2022 能力评估与复评", en: "GB/T 42195-2022 capability assessment"), available: false, path: "/assessment"),
         .init(id: "benefits", number: 3, permission: .benefitsUse, summary: .init(zh: "高龄津贴、护理补贴、服务补贴与发放", en: "Allowances, subsidies and payment runs"), available: false, path: "/benefits"),
         .init(id: "institutions", number: 4, permission: .institutionsUse, summary: .init(zh: "机构备案、床位、入住与轮候", en: "Filing, beds, residents and waiting lists"), available: false, path: "/institutions"),
@@ -115,9 +119,9 @@ public enum PermissionTable {
                                          .indicatorsUse, .childcareUse]
         return [
             .admin: Set(Permission.allCases),
-            .bureau: modules.union([.regionsView, .usersView, .auditView, .personalDataUnmask]),
-            .township: [.regionsView, .usersView, .registryUse, .assessmentUse, .benefitsUse, .servicesUse, .visitsUse, .alarmsUse, .indicatorsUse],
-            .community: [.regionsView, .registryUse, .benefitsUse, .servicesUse, .visitsUse, .alarmsUse],
+            .bureau: modules.union([.regionsView, .usersView, .auditView, .personalDataUnmask, .registryEdit, .registryImport]),
+            .township: [.regionsView, .usersView, .registryUse, .registryEdit, .registryImport, .personalDataUnmask, .assessmentUse, .benefitsUse, .servicesUse, .visitsUse, .alarmsUse, .indicatorsUse],
+            .community: [.regionsView, .registryUse, .registryEdit, .benefitsUse, .servicesUse, .visitsUse, .alarmsUse],
             .assessor: [.regionsView, .assessmentUse],
             .institution: [.institutionsUse, .workforceUse],
             .provider: [.servicesUse, .workforceUse],

@@ -13,3 +13,9 @@ public struct ValidationIssue: Sendable, Hashable, Codable, Error {
         self.message = message
     }
 }
+
+/// Every broken rule of one input at once.
+public struct ValidationIssues: Error, Sendable, Equatable {
+    public var issues: [ValidationIssue]
+    public init(_ issues: [ValidationIssue]) { self.issues = issues }
+}

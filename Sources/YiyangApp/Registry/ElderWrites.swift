@@ -1,0 +1,108 @@
+import Fluent
+import Vapor
+import YiyangDomain
+
+/// The writes of the registry behind both the API and the pages, each with its audit entry.
+enum ElderWrites {
+    static func validate(_ input: ElderInput, contacts: [ContactInput], req: Request) async throws -> ElderFacts {
+        let (vocabulary, _) = try await RegistryVocabulary.load(on: req.db)
+        var issues = ContactInput.issues(contacts)
+        let facts: ElderFacts?
+        switch ElderRecord.validate(input, vocabulary: vocabulary) {
+        case .success(let f): facts = f
+        case .failure(let e): issues = e.issues + issues; facts = nil
+        }
+        if let f = facts {
+            for (field, code) in [("householdRegion", f.householdRegion), ("residenceRegion", f.residenceRegion)] {
+                if try await Region.find(code.value, on: req.db) == nil {
+                    issues.append(ValidationIssue(field: field, rule: "region.unknown", message: .init(
+                        zh: "区划代码 \(code.value) 不在区划表中", en: "Region \(code.value) is not in the region table")))
+                }
+            }
+            if !(try req.regionScope().allows(f.residenceRegion.value)) {
+                issues.append(ValidationIssue(field: input.residenceRegion.isEmpty ? "householdRegion" : "residenceRegion", rule: "region.out_of_scope",
+                                              message: .init(zh: "居住地 \(f.residenceRegion.value) 不在您的管辖范围内", en: "Residence \(f.residenceRegion.value) is outside your area")))
+            }
+        }
+        if !issues.isEmpty || facts == nil { throw ValidationFailure(issues: issues) }
+        return facts!
+    }
+
+    static func create(_ input: ElderInput, contacts: [ContactInput], req: Request, source: String) async throws -> Elder {
+        let facts = try await validate(input, contacts: contacts, req: req)
+        return try await ElderService(req: req, source: source).create(facts, contacts: contacts, scope: try req.regionScope())
+    }
+
+    static func update(_ e: Elder, input: ElderInput, contacts: [ContactInput]?, req: Request, source: String) async throws {
+        let facts = try await validate(input, contacts: contacts ?? [], req: req)
+        let before = ElderView(e)
+        let changes = try await ElderService(req: req, source: source).update(e, with: facts, contacts: contacts, scope: try req.regionScope())
+        if !changes.isEmpty {
+            try await AuditLog.record(on: req, action: .elderUpdated, entityType: "elder", entityID: e.id?.uuidString,
+                                      region: e.residenceRegion, before: before, after: ElderView(e))
+        }
+    }
+
+    /// The full personal data, for those who may see it; every look is audited.
+    static func unmasked(_ e: Elder, req: Request) async throws -> ElderView {
+        try req.require(.personalDataUnmask)
+        let service = ElderService(req: req, source: "api")
+        let contacts = try await e.$contacts.get(on: req.db)
+        let phones = try contacts.map { try $0.phoneCipher.map(service.vault.open) ?? "" }
+        let view = ElderView(e, contacts: contacts, unmasked: (try service.secrets(e), phones))
+        try await AuditLog.record(on: req, action: .personalDataUnmasked, entityType: "elder", entityID: e.id?.uuidString,
+                                  region: e.residenceRegion, after: ["fields": "idNumber,phones,address,contacts"])
+        return view
+    }
+
+    static func recordEvent(_ e: Elder, kind rawKind: String, date rawDate: String, source: String, destination: String?, req: Request) async throws {
+        guard let kind = LifeEvent.Kind(rawValue: rawKind) else {
+            throw AppError(.unprocessableEntity, "event.kind", field: "kind", zh: "事件类型应为 death 或 move_out", en: "kind must be death or move_out")
+        }
+        guard let date = CalendarDate(rawDate), date <= .today() else {
+            throw AppError(.unprocessableEntity, "event.date", field: "date", zh: "日期无效或在将来", en: "The date is invalid or in the future")
+        }
+        let service = ElderService(req: req, source: "web")
+        let before = ElderView(e)
+        let event = try await service.recordEvent(kind, date: date, source: source.isEmpty ? "manual" : source, destination: destination,
+                                                  elder: e, idNumber: try service.secrets(e).idNumber)
+        try await AuditLog.record(on: req, action: .lifeEventRecorded, entityType: "elder", entityID: e.id?.uuidString,
+                                  region: e.residenceRegion, before: before, after: ["event": event.id?.uuidString ?? "", "kind": kind.rawValue, "date": date.description])
+    }
+
+    static func importRoster(_ data: Data, contentType: HTTPMediaType?, dryRun: Bool, req: Request) async throws -> RosterImporter.Report {
+        let actor = try req.require(.registryImport)
+        let importer = try await RosterImporter.make(req: req, dryRun: dryRun)
+        if XLSXReader.looksLikeXLSX(data) || contentType?.subType.contains("spreadsheetml") == true {
+            for row in try XLSXReader.rows(data) { try await importer.add(row: row.number, cells: row.cells, fromSpreadsheet: true) }
+        } else {
+            var stream = CSVByteStream()
+            var offset = 0
+            while offset < data.count {
+                let end = min(offset + 1 << 20, data.count)
+                for r in stream.feed(data.subdata(in: offset..<end)) { try await importer.add(r) }
+                offset = end
+            }
+            for r in stream.finish() { try await importer.add(r) }
+        }
+        let report = try await importer.finish()
+        if !dryRun {
+            try await AuditLog.record(on: req, action: .eldersImported, entityType: "elder", entityID: nil, region: actor.region.value,
+                                      after: ["imported": report.imported, "updated": report.updated, "unchanged": report.unchanged, "rejected": report.rejected])
+        }
+        return report
+    }
+
+    static func importEvents(_ data: Data, kind: LifeEvent.Kind?, source: String, req: Request) async throws -> LifeEventImporter.Report {
+        let actor = try req.require(.registryImport)
+        let importer = LifeEventImporter(service: ElderService(req: req, source: "event"), scope: try req.regionScope(), defaultKind: kind,
+                                         defaultSource: source.isEmpty ? "exchange-file" : source, locale: req.locale,
+                                         mayUnmask: actor.has(.personalDataUnmask))
+        var stream = CSVByteStream()
+        for r in stream.feed(data) + stream.finish() { try await importer.add(r) }
+        let report = importer.report
+        try await AuditLog.record(on: req, action: .lifeEventsImported, entityType: "life_event", entityID: nil, region: actor.region.value,
+                                  after: ["matched": report.matched, "unmatched": report.unmatched, "alreadyRecorded": report.alreadyRecorded, "rejected": report.rejected])
+        return report
+    }
+}

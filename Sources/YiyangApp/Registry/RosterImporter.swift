@@ -1,0 +1,219 @@
+import Fluent
+import SQLKit
+import Vapor
+import YiyangDomain
+
+/// Imports a roster row by row: every good row lands (new people registered, changed people
+/// updated with history), every bad row is reported with its row, column, value and rule, and
+/// the same file twice changes nothing. Rows are written in batches, so memory stays flat.
+final class RosterImporter: @unchecked Sendable {
+    struct RowError: Content, Equatable {
+        var row: Int
+        var column: String
+        var value: String
+        var rule: String
+        var message: String
+    }
+
+    struct Report: Content {
+        var imported = 0
+        var updated = 0
+        var unchanged = 0
+        var rejected = 0
+        var errors: [RowError] = []
+        var unknownColumns: [String] = []
+        var dryRun = false
+        var rows: Int { imported + updated + unchanged + rejected }
+    }
+
+    struct Options {
+        var dryRun = false
+        var scope: RegionScope?
+        var locale: UILocale = .zh
+        var mayUnmask = false
+        var batchSize = 500
+    }
+
+    let db: any Database
+    let service: ElderService
+    let options: Options
+    let vocabulary: ElderRecord.Vocabulary
+    let knownRegions: Set<String>
+    let today = CalendarDate.today()
+
+    private var header: [String]?
+    private var columns: [String?] = []
+    private var batch: [(row: Int, facts: ElderFacts, cells: [String: (String, String)])] = []
+    /// First 8 bytes of each ID's lookup hash → the row it was first seen on.
+    private var seen: [UInt64: Int] = [:]
+    private(set) var report = Report()
+    /// Rows read so far, for progress.
+    private(set) var rowsRead = 0
+
+    init(db: any Database, service: ElderService, options: Options, vocabulary: ElderRecord.Vocabulary, knownRegions: Set<String>) {
+        self.db = db; self.service = service; self.options = options; self.vocabulary = vocabulary; self.knownRegions = knownRegions
+        report.dryRun = options.dryRun
+    }
+
+    static func make(req: Request, dryRun: Bool) async throws -> RosterImporter {
+        let actor = try req.requireActor()
+        let (vocabulary, _) = try await RegistryVocabulary.load(on: req.db)
+        let regions = try await knownRegionCodes(on: req.db)
+        return RosterImporter(db: req.db, service: ElderService(req: req, source: "import"),
+                              options: Options(dryRun: dryRun, scope: try req.regionScope(), locale: req.locale,
+                                               mayUnmask: actor.has(.personalDataUnmask)),
+                              vocabulary: vocabulary, knownRegions: regions)
+    }
+
+    /// Every stored region code, to check household and residence codes against.
+    static func knownRegionCodes(on db: any Database) async throws -> Set<String> {
+        guard let sql = db as? any SQLDatabase else { return Set(try await Region.query(on: db).all().compactMap(\.id)) }
+        let rows = try await sql.raw("SELECT code FROM regions").all()
+        return Set(try rows.map { try $0.decode(column: "code", as: String.self) })
+    }
+
+    static let personalColumns: Set<String> = ["idNumber", "phones", "address"]
+
+    func reject(_ row: Int, field: String, rule: String, message: LocalizedText, cells: [String: (String, String)]) {
+        let (column, value) = cells[field] ?? (field, "")
+        var shown = value
+        // Masked for everyone: the report is kept and passed around more freely than the file.
+        if Self.personalColumns.contains(field) {
+            shown = field == "idNumber" ? CitizenID.mask(value) : (field == "phones" ? Masking.phone(value) : PersonalMask.address(value))
+        }
+        report.errors.append(RowError(row: row, column: column, value: shown, rule: rule, message: message.text(options.locale)))
+    }
+
+    /// One record of the file; the first is the header.
+    func add(_ record: CSVRecord) async throws {
+        try await add(row: record.line, cells: record.fields)
+    }
+
+    func add(row: Int, cells raw: [String], fromSpreadsheet: Bool = false) async throws {
+        guard let header else {
+            self.header = raw
+            columns = RosterColumns.map(raw)
+            report.unknownColumns = zip(raw, columns).filter { $0.1 == nil && !$0.0.trimmingCharacters(in: .whitespaces).isEmpty }.map(\.0)
+            if !columns.contains("idNumber") || !columns.contains("name") {
+                throw AppError(.unprocessableEntity, "import.header", field: "header",
+                               zh: "第 1 行应为表头，且至少包含“姓名”和“身份证号”两列", en: "Row 1 must be the header, with at least the name and ID number columns")
+            }
+            return
+        }
+        rowsRead += 1
+        if raw.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { return }
+        var input = ElderInput()
+        var cells: [String: (String, String)] = [:]
+        for (i, key) in columns.enumerated() {
+            guard let key else { continue }
+            var value = i < raw.count ? raw[i] : ""
+            // A date cell of a spreadsheet arrives as a day count (Excel's serial number).
+            if fromSpreadsheet, key == "birthDate", let serial = Int(value), (1...80_000).contains(serial),
+               let date = CalendarDate(excelSerial: serial) {
+                value = date.description
+            }
+            input[key] = value
+            cells[key] = (header[i], value)
+        }
+        switch ElderRecord.validate(input, vocabulary: vocabulary, today: today) {
+        case .failure(let e):
+            // One row, one rejection; every broken rule of it is listed.
+            for issue in e.issues { reject(row, field: issue.field, rule: issue.rule, message: issue.message, cells: cells) }
+            report.rejected += 1
+        case .success(let facts):
+            let errorsBefore = report.errors.count
+            if !knownRegions.contains(facts.householdRegion.value) {
+                reject(row, field: "householdRegion", rule: "region.unknown",
+                       message: .init(zh: "户籍地区划代码 \(facts.householdRegion.value) 不在区划表中", en: "Household region \(facts.householdRegion.value) is not in the region table"), cells: cells)
+            } else if !knownRegions.contains(facts.residenceRegion.value) {
+                reject(row, field: cells["residenceRegion"] == nil ? "householdRegion" : "residenceRegion", rule: "region.unknown",
+                       message: .init(zh: "居住地区划代码 \(facts.residenceRegion.value) 不在区划表中", en: "Residence region \(facts.residenceRegion.value) is not in the region table"), cells: cells)
+            } else if let scope = options.scope, !scope.allows(facts.residenceRegion.value) {
+                reject(row, field: cells["residenceRegion"] == nil ? "householdRegion" : "residenceRegion", rule: "region.out_of_scope",
+                       message: .init(zh: "居住地 \(facts.residenceRegion.value) 不在您的管辖范围内", en: "Residence \(facts.residenceRegion.value) is outside your area"), cells: cells)
+            } else {
+                let hash = service.vault.lookupHash(facts.id.value)
+                let key = UInt64(hash.prefix(16), radix: 16)!
+                if let first = seen[key] {
+                    reject(row, field: "idNumber", rule: "id_number.duplicate_in_file",
+                           message: .init(zh: "身份证号与本文件第 \(first) 行重复", en: "The ID number repeats row \(first) of this file"), cells: cells)
+                } else {
+                    seen[key] = row
+                    batch.append((row, facts, cells))
+                }
+            }
+            if report.errors.count > errorsBefore { report.rejected += 1 }
+        }
+        if batch.count >= options.batchSize { try await flush() }
+    }
+
+    func finish() async throws -> Report {
+        if header == nil {
+            throw AppError(.unprocessableEntity, "import.empty", field: "file", zh: "文件是空的", en: "The file is empty")
+        }
+        try await flush()
+        report.errors.sort { $0.row < $1.row }
+        return report
+    }
+
+    private func flush() async throws {
+        guard !batch.isEmpty else { return }
+        let rows = batch
+        batch.removeAll(keepingCapacity: true)
+        let hashes = rows.map { service.vault.lookupHash($0.facts.id.value) }
+        var existing: [String: Elder] = [:]
+        for e in try await Elder.query(on: db).filter(\.$idHash ~~ hashes).all() { existing[e.idHash] = e }
+        var inserts: [Elder] = []
+        var updates: [(Elder, [ElderChange])] = []
+        for (i, item) in rows.enumerated() {
+            if let e = existing[hashes[i]] {
+                if let scope = options.scope, !scope.allows(e.residenceRegion) {
+                    reject(item.row, field: "idNumber", rule: "id_number.registered_elsewhere",
+                           message: .init(zh: "此身份证号已在其他地区登记", en: "This ID number is registered in another region"), cells: item.cells)
+                    report.rejected += 1
+                    continue
+                }
+                let before = ElderService.snapshot(e)
+                let changed = try service.apply(item.facts, to: e, current: try service.secrets(e))
+                if changed {
+                    updates.append((e, service.changes(elderID: e.id!, before: before, after: ElderService.snapshot(e))))
+                    report.updated += 1
+                } else {
+                    report.unchanged += 1
+                }
+            } else {
+                let e = Elder()
+                try service.apply(item.facts, to: e, current: nil)
+                e.id = UUID()
+                inserts.append(e)
+                report.imported += 1
+            }
+        }
+        guard !options.dryRun else { return }
+        let source = service
+        let toInsert = inserts, toUpdate = updates
+        try await db.transaction { tx in
+            if !toInsert.isEmpty {
+                try await toInsert.create(on: tx)
+                let created = toInsert.map { e -> ElderChange in
+                    let c = ElderChange()
+                    c.elderID = e.id!; c.at = Date(); c.actorUsername = source.actorUsername; c.source = source.source
+                    c.field = "created"; c.after = e.name
+                    return c
+                }
+                try await created.create(on: tx)
+            }
+            for (e, changes) in toUpdate {
+                try await e.save(on: tx)
+                if !changes.isEmpty { try await changes.create(on: tx) }
+            }
+        }
+    }
+
+    /// The error report as a CSV a person opens in a spreadsheet.
+    static func errorsCSV(_ errors: [RowError], locale: UILocale) -> String {
+        var out = "\u{FEFF}" + CSVReader.row(locale == .en ? ["row", "column", "value", "rule", "problem"] : ["行号", "列", "值", "规则", "问题"])
+        for e in errors { out += CSVReader.row([String(e.row), e.column, e.value, e.rule, e.message]) }
+        return out
+    }
+}
