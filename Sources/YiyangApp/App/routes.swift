@@ -49,6 +49,7 @@ func routes(_ app: Application) throws {
     try webAccount.register(collection: UserPages())
     try webAccount.register(collection: RolePages())
     try webAccount.register(collection: AuditPages())
+    try webAccount.register(collection: ElderPages())
 }
 
 struct Health: Content {

@@ -13,18 +13,28 @@ struct MigrateCommand: AsyncCommand {
     }
 }
 
-/// `yiyang demo`: the demo data set, if the database is empty.
+/// `yiyang demo [--elders N] [--seed S]`: the demo data set if the database is empty, then N
+/// synthetic elderly people.
 struct DemoCommand: AsyncCommand {
-    struct Signature: CommandSignature {}
-    var help: String { "Load the demo data set (regions and one account per role) into an empty database" }
+    struct Signature: CommandSignature {
+        @Option(name: "elders", help: "Add this many synthetic elderly people") var elders: Int?
+        @Option(name: "seed", help: "Seed of the generator (default 1): the same seed gives the same people") var seed: Int?
+    }
+    var help: String { "Load the demo data set (regions, one account per role) into an empty database; --elders N adds synthetic people" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         try await prepareDatabase(app)
         if try await DemoData.loadIfEmpty(app) {
             context.console.print(DemoData.banner())
-        } else {
+        } else if signature.elders == nil {
             context.console.print("数据库不为空，未载入演示数据 The database is not empty; demo data not loaded")
+        }
+        if let n = signature.elders, n > 0 {
+            let start = Date()
+            let report = try await DemoElders.add(n, seed: UInt64(signature.seed ?? 1), app: app, progress: ProgressBar(label: "生成 generating"))
+            let seconds = Date().timeIntervalSince(start)
+            context.console.print("新登记 \(report.imported) · 已有 \(report.unchanged + report.updated) · 拒绝 \(report.rejected) — \(String(format: "%.1f", seconds)) s, \(Int(Double(n) / max(seconds, 0.001))) rows/s")
         }
     }
 }

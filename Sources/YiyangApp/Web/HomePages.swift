@@ -18,7 +18,7 @@ struct HomePages: RouteCollection {
     }
 
     struct Tile: Encodable { var title: String; var summary: String; var href: String }
-    struct ModuleTile: Encodable { var number: Int; var title: String; var summary: String; var available: Bool }
+    struct ModuleTile: Encodable { var number: Int; var title: String; var summary: String; var available: Bool; var path: String }
     struct Home: Encodable { var tools: [Tile]; var modules: [ModuleTile]; var hasModules: Bool }
 
     @Sendable func home(req: Request) async throws -> Response {
@@ -31,7 +31,7 @@ struct HomePages: RouteCollection {
         if actor.has(.auditView) { tools.append(Tile(title: UIStrings.text("nav_audit", l), summary: req.text(.init(zh: "谁在何时做了什么", en: "Who did what, when")), href: "/audit")) }
         tools.append(Tile(title: UIStrings.text("nav_profile", l), summary: req.text(.init(zh: "语言、密码", en: "Language, password")), href: "/profile"))
         let modules = PlatformModule.all.filter { actor.has($0.permission) }.map {
-            ModuleTile(number: $0.number, title: req.text($0.permission.name), summary: req.text($0.summary), available: $0.available)
+            ModuleTile(number: $0.number, title: req.text($0.permission.name), summary: req.text($0.summary), available: $0.available, path: $0.path)
         }
         return try await WebPage.render("home", title: UIStrings.text("home_title", l),
                                         Home(tools: tools, modules: modules, hasModules: !modules.isEmpty), req: req)
