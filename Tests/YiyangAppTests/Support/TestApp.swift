@@ -109,6 +109,23 @@ final class Browser: @unchecked Sendable {
 
     var lastCSRF: String?
 
+    /// Posts a multipart form with one file, as a browser's upload does.
+    @discardableResult
+    func upload(_ path: String, fields: [(String, String)], file: (field: String, name: String, data: Data, type: String)) async throws -> TestingHTTPResponse {
+        let boundary = "----yiyang\(UUID().uuidString)"
+        var body = Data()
+        for (k, v) in fields + [("_csrf", lastCSRF ?? "")] {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(k)\"\r\n\r\n\(v)\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.name)\"\r\nContent-Type: \(file.type)\r\n\r\n".utf8))
+        body.append(file.data)
+        body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+        var h = headers
+        if !cookies.isEmpty { h.replaceOrAdd(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
+        h.replaceOrAdd(name: .contentType, value: "multipart/form-data; boundary=\(boundary)")
+        return try await app.testing().sendRequest(.POST, path, headers: h, body: ByteBuffer(data: body))
+    }
+
     func send(_ method: HTTPMethod, _ path: String, body: String?, contentType: String?) async throws -> TestingHTTPResponse {
         var h = headers
         if !cookies.isEmpty { h.replaceOrAdd(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
