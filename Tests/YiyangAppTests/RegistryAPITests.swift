@@ -286,3 +286,26 @@ struct RegistryAPITests {
         }
     }
 }
+
+@Suite("Registry code lists")
+struct ReferenceCodeTests {
+    @Test("a deployment adds its own category, and records can use it at once", arguments: TestDatabase.all)
+    func extend(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let admin = try await app.token("demo_admin")
+            let added = try await app.api(.POST, "/api/v1/reference-codes", token: admin, json: #"{"kind":"category","code":"lost_only_child","nameZh":"失独","nameEn":"Lost only child"}"#)
+            #expect(added.status == .created)
+            let dup = try await app.api(.POST, "/api/v1/reference-codes", token: admin, json: #"{"kind":"category","code":"lost_only_child","nameZh":"失独","nameEn":""}"#)
+            #expect(dup.status == .conflict)
+            let township = try await app.token("demo_township")
+            #expect(try await app.api(.POST, "/api/v1/reference-codes", token: township, json: #"{"kind":"category","code":"x_y","nameZh":"x","nameEn":""}"#).status == .forbidden)
+            let res = try await app.api(.POST, "/api/v1/elders", token: township, json: """
+                {"name":"钱","idNumber":"\(makeID("130102", "19500101", 111))","householdRegion":"130102001001","categories":["失独"]}
+                """)
+            #expect(res.status == .created, "\(res.body.string)")
+            #expect(try res.content.decode(ElderView.self).categories == ["lost_only_child"])
+            let list = try await app.api(.GET, "/api/v1/reference-codes?kind=category", token: township)
+            #expect(try list.content.decode([ReferenceCodesAPI.CodeView].self).contains { $0.code == "lost_only_child" })
+        }
+    }
+}

@@ -71,7 +71,7 @@ public func configure(_ app: Application, config: AppConfig, database: DatabaseC
     if let port = Environment.get("PORT").flatMap(Int.init) { app.http.server.configuration.port = port }
 
     app.middleware = .init()
-    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(RequestLogMiddleware(level: .info))
     app.middleware.use(AppErrorMiddleware())
 
     try routes(app)

@@ -37,6 +37,7 @@ func routes(_ app: Application) throws {
     try apiAccount.register(collection: RegionsAPI())
     try apiAccount.register(collection: AuditAPI())
     try apiAccount.register(collection: EldersAPI())
+    try apiAccount.register(collection: ReferenceCodesAPI())
 
     let web = authenticated.grouped(CSRFMiddleware())
     try web.register(collection: home)

@@ -100,6 +100,7 @@ enum AuditAction: String, CaseIterable, Codable {
     case eldersExported = "elders.exported"
     case lifeEventRecorded = "life_event.recorded"
     case lifeEventsImported = "life_events.imported"
+    case referenceCodeAdded = "reference_code.added"
 
     var label: LocalizedText {
         switch self {
@@ -127,6 +128,7 @@ enum AuditAction: String, CaseIterable, Codable {
         case .eldersExported: .init(zh: "导出老年人名册", en: "Roster exported")
         case .lifeEventRecorded: .init(zh: "记录死亡或迁出", en: "Death or move-out recorded")
         case .lifeEventsImported: .init(zh: "导入死亡或迁出数据", en: "Life events imported")
+        case .referenceCodeAdded: .init(zh: "增加代码表项", en: "Code added to a list")
         }
     }
 }
