@@ -86,9 +86,22 @@ struct RegistryPagesTests {
             try await browser.get("/elders/import")
             let good = makeID("130102", "19400512", 101)
             let csv = "姓名,身份证号,户籍地区划代码\n张桂英,\(good),\(Self.village)\n坏人,110105194912310001,\(Self.village)\n"
-            let res = try await browser.upload("/elders/import", fields: [], file: ("file", "名册.csv", Data(csv.utf8), "text/csv"))
+            let started = try await browser.upload("/elders/import", fields: [], file: ("file", "名册.csv", Data(csv.utf8), "text/csv"))
+            #expect(started.status == .seeOther)
+            let status = try #require(started.headers.first(name: .location))
+            #expect(status.hasPrefix("/elders/import/status?job="))
+            // The status page refreshes itself until the import is done.
+            var res = try await browser.get(status)
+            var waited = 0
+            while res.body.string.contains(#"http-equiv="refresh""#), waited < 100 {
+                #expect(res.body.string.contains("<progress"))
+                try await Task.sleep(for: .milliseconds(50))
+                res = try await browser.get(status)
+                waited += 1
+            }
             #expect(res.status == .ok)
             let html = res.body.string
+            #expect(!html.contains(#"http-equiv="refresh""#))
             #expect(html.contains("<strong>1</strong>"))
             #expect(html.contains("校验位不正确"))
             #expect(!html.contains("110105194912310001"), "bad ID numbers are masked in the report")
@@ -96,10 +109,11 @@ struct RegistryPagesTests {
             let csvReport = try await browser.get(link)
             #expect(csvReport.status == .ok)
             #expect(csvReport.body.string.contains("id_number.check_digit"))
-            // Someone else cannot fetch it.
+            // Someone else can fetch neither the report nor the job.
             let other = Browser(app)
             try await other.signIn("demo_admin")
             #expect(try await other.get(link).status == .notFound)
+            #expect(try await other.get(status).status == .notFound)
 
             let list = try await browser.get("/elders?q=zgy")
             #expect(list.body.string.contains("张桂英"))

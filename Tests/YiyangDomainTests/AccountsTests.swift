@@ -64,3 +64,15 @@ struct LocaleTests {
         #expect(LocalizedText.Locale.negotiate(acceptLanguage: header) == expected)
     }
 }
+
+@Suite("Phone numbers")
+struct PhoneTests {
+    @Test("mobiles and landlines with area codes pass; the rest does not", arguments: [
+        ("13812345678", true), ("19912345678", true), ("12812345678", false), ("1381234567", false), ("138123456789", false),
+        ("010-12345678", true), ("0311-8765432", true), ("03118765432", true), ("0101234567", true), ("010-123456", false),
+        ("110", false), ("1381234567a", false), ("", false),
+    ])
+    func phone(number: String, valid: Bool) {
+        #expect(AccountFields.isPhoneNumber(number) == valid)
+    }
+}

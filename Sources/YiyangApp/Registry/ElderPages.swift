@@ -13,6 +13,7 @@ struct ElderPages: RouteCollection {
         elders.get("import", use: importPage)
         elders.on(.POST, "import", body: .collect(maxSize: "200mb"), use: importRoster)
         elders.get("import", "errors", use: errorsCSV)
+        elders.get("import", "status", use: importStatus)
         elders.on(.POST, "events", "import", body: .collect(maxSize: "100mb"), use: importEvents)
         elders.get(":elderID", use: show)
         elders.get(":elderID", "edit", use: editForm)
@@ -317,6 +318,7 @@ struct ElderPages: RouteCollection {
     struct ImportPage: Encodable {
         var report: RosterImporter.Report?; var hasErrors: Bool; var hasUnknown: Bool; var shownErrors: [RosterImporter.RowError]
         var moreErrors: Bool; var errorsLink: String?; var events: LifeEventImporter.Report?
+        var running = false
     }
 
     @Sendable func importPage(req: Request) async throws -> Response {
@@ -336,22 +338,34 @@ struct ElderPages: RouteCollection {
     }
 
     @Sendable func importRoster(req: Request) async throws -> Response {
-        let actor = try req.require(.registryImport)
-        let (data, form) = try upload(req)
-        let report = try await ElderWrites.importRoster(data, contentType: nil, dryRun: form.dryRun == "true", req: req)
-        var link: String? = nil
-        if !report.errors.isEmpty {
-            // The full error list as CSV, kept for its owner only, next to the uploads.
-            let token = SessionSecrets.newToken()
-            let dir = req.application.yiyang.uploadsDirectory.appendingPathComponent("import-reports", isDirectory: true)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let file = dir.appendingPathComponent("\(actor.userID.uuidString)-\(token).csv")
-            try Data(RosterImporter.errorsCSV(report.errors, locale: req.locale).utf8).write(to: file, options: .atomic)
-            link = "/elders/import/errors?report=\(token)"
+        try req.require(.registryImport)
+        let form = try req.content.decode(UploadForm.self)
+        guard let file = form.file, file.data.readableBytes > 0 else {
+            throw AppError(.unprocessableEntity, "file.required", field: "file", zh: "请选择文件", en: "Choose a file")
         }
-        return try await WebPage.render("elder-import", title: UIStrings.text("elders_import", req.locale), ImportPage(
-            report: report, hasErrors: !report.errors.isEmpty, hasUnknown: !report.unknownColumns.isEmpty,
-            shownErrors: Array(report.errors.prefix(500)), moreErrors: report.errors.count > 500, errorsLink: link, events: nil), req: req)
+        let job = try await WebRosterImport.start(data: Data(buffer: file.data), fileName: file.filename, dryRun: form.dryRun == "true", req: req)
+        return req.redirect(to: "/elders/import/status?job=\(job)")
+    }
+
+    struct StatusPage: Encodable {
+        var running: Bool; var percent: Int; var rows: Int; var fileName: String; var failure: String?
+        var report: RosterImporter.Report?; var hasErrors: Bool; var hasUnknown: Bool; var shownErrors: [RosterImporter.RowError]
+        var moreErrors: Bool; var errorsLink: String?; var events: LifeEventImporter.Report?; var refresh: String?
+    }
+
+    /// The job's progress, refreshing itself until the report is there.
+    @Sendable func importStatus(req: Request) async throws -> Response {
+        let actor = try req.require(.registryImport)
+        guard let id = req.query[String.self, at: "job"], let job = await req.application.importJobs.job(id, owner: actor.userID) else {
+            throw AppError.notFound()
+        }
+        let report = job.report
+        return try await WebPage.render("elder-import", title: UIStrings.text("elders_import", req.locale), StatusPage(
+            running: !job.finished, percent: job.totalBytes > 0 ? min(100, job.doneBytes * 100 / job.totalBytes) : 0, rows: job.rows,
+            fileName: job.fileName, failure: job.failure, report: report, hasErrors: !(report?.errors.isEmpty ?? true),
+            hasUnknown: !(report?.unknownColumns.isEmpty ?? true), shownErrors: Array((report?.errors ?? []).prefix(500)),
+            moreErrors: (report?.errors.count ?? 0) > 500, errorsLink: job.errorsLink, events: nil,
+            refresh: job.finished ? nil : "2"), req: req)
     }
 
     @Sendable func errorsCSV(req: Request) async throws -> Response {
@@ -379,4 +393,8 @@ struct ElderPages: RouteCollection {
     @Sendable func export(req: Request) async throws -> Response {
         try await ElderExport.respond(req)
     }
+}
+
+extension ElderPages.StatusPage: SelfRefreshing {
+    var refreshSeconds: String? { refresh }
 }

@@ -162,6 +162,9 @@ enum UIStrings {
         "elders_events_matched": .init(zh: "已匹配", en: "Matched"),
         "elders_events_unmatched": .init(zh: "未匹配", en: "Unmatched"),
         "elders_events_already": .init(zh: "此前已记录", en: "Recorded before"),
+        "elders_importing": .init(zh: "正在导入", en: "Importing"),
+        "elders_rows_read": .init(zh: "已读取行数", en: "Rows read"),
+        "elders_refresh_hint": .init(zh: "本页每 2 秒自动刷新，完成后显示结果。可以离开本页，导入不会中断。", en: "This page refreshes every 2 seconds and shows the result when done. You may leave; the import goes on."),
     ]
 
     static let notices: [String: LocalizedText] = [

@@ -18,6 +18,8 @@ struct PageContext<Content: Encodable>: Encodable {
     var csrf: String
     var path: String
     var notice: String?
+    /// Seconds after which the page reloads itself (an import in progress), or nil.
+    var refresh: String?
     var page: Content
 }
 
@@ -60,7 +62,7 @@ enum WebPage {
                               otherLang: locale == .zh ? "en" : "zh", otherLangLabel: locale == .zh ? "English" : "中文",
                               elder: req.elderMode, title: title, me: me, nav: nav, csrf: CSRF.token(for: req),
                               path: path, notice: notice ?? req.query[String.self, at: "notice"].flatMap { UIStrings.notice($0, locale) },
-                              page: content)
+                              refresh: (content as? any SelfRefreshing)?.refreshSeconds, page: content)
         let view = try await req.view.render(template, ctx)
         let res = try await view.encodeResponse(for: req)
         res.status = status
@@ -186,3 +188,6 @@ enum WebCookies {
                           isHTTPOnly: true, sameSite: .lax)
     }
 }
+
+/// A page that reloads itself while work goes on (no script: a `<meta>` refresh).
+protocol SelfRefreshing { var refreshSeconds: String? { get } }

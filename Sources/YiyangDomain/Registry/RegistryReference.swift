@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One entry of a code list the registry uses (categories, economic status, living
 /// arrangement, status). These are the lists a new deployment starts with; they are rows of a
@@ -58,7 +59,11 @@ public enum ElderStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// Pinyin initials of a Chinese name (张三丰 → zsf), for searching the way staff type.
+/// The transliteration is slow, and names reuse few characters, so each character's initial
+/// is remembered.
 public enum PinyinInitials {
+    private static let cache = Mutex<[Character: Character?]>([:])
+
     public static func of(_ name: String) -> String {
         var out = ""
         for ch in name {
@@ -66,11 +71,19 @@ public enum PinyinInitials {
                 if ch.isLetter { out.append(Character(ch.lowercased())) }
                 continue
             }
-            guard let latin = String(ch).applyingTransform(.mandarinToLatin, reverse: false)?
-                .applyingTransform(.stripDiacritics, reverse: false), let first = latin.first, first.isASCII, first.isLetter
-            else { continue }
-            out.append(Character(first.lowercased()))
+            if let initial = initial(ch) { out.append(initial) }
         }
         return out
+    }
+
+    static func initial(_ ch: Character) -> Character? {
+        if let hit = cache.withLock({ $0[ch] }) { return hit }
+        var found: Character? = nil
+        if let latin = String(ch).applyingTransform(.mandarinToLatin, reverse: false)?
+            .applyingTransform(.stripDiacritics, reverse: false), let first = latin.first, first.isASCII, first.isLetter {
+            found = Character(first.lowercased())
+        }
+        cache.withLock { $0[ch] = .some(found) }
+        return found
     }
 }

@@ -1,0 +1,144 @@
+import Fluent
+import SQLKit
+import Vapor
+import YiyangDomain
+
+/// `yiyang bench registry --rows N`: the registry's speed targets, measured in one run on the
+/// configured database (use an empty data folder):
+/// 1. a bare prepared-insert loop into `elders` (precomputed values, one row per statement,
+///    10,000 rows per transaction), as the baseline;
+/// 2. the real import of the same number of synthetic rows from a CSV file, streamed, with
+///    validation, encryption, hashing and duplicate checks;
+/// 3. search latency through the whole HTTP stack (token, scope, JSON) for exact ID number,
+///    two-character name prefix, and village + category;
+/// and the process's peak memory.
+struct BenchCommands: AsyncCommandGroup {
+    var help: String { "Benchmarks" }
+    var commands: [String: any AnyAsyncCommand] { ["registry": RegistryBenchCommand()] }
+    var defaultCommand: (any AnyAsyncCommand)? { nil }
+}
+
+struct RegistryBenchCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "rows", help: "How many people (default 100000)") var rows: Int?
+        @Option(name: "queries", help: "Queries of each kind (default 200)") var queries: Int?
+    }
+    var help: String { "Import rate against a bare insert loop, peak memory, and search latency" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        let n = signature.rows ?? 100_000
+        let queries = signature.queries ?? 200
+        let console = context.console
+        try await prepareDatabase(app)
+        guard try await DemoData.loadIfEmpty(app) else { throw ConfigError(message: "bench needs an empty database: set YIYANG_DATA_DIR to a new folder") }
+        let villages = try await Region.query(on: app.db).filter(\.$level == RegionLevel.village.rawValue).sort(\.$id).all().compactMap { RegionCode($0.id ?? "") }
+
+        // The roster file, written once, streamed by the import.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yiyang-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let csvURL = dir.appendingPathComponent("roster.csv")
+        FileManager.default.createFile(atPath: csvURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: csvURL)
+        var generator = SyntheticElders(seed: 7)
+        var sampleIDs: [String] = [], sampleNames: [String] = []
+        var buffer = "姓名,身份证号,户籍地区划代码,联系电话,类别,经济状况,居住情况\n"
+        for i in 0..<n {
+            let p = generator.next(village: villages[i % villages.count]).input
+            // Samples spread over the file, from the searching account's township.
+            if villages[i % villages.count].value.hasPrefix("130102001"), sampleIDs.count < queries, i % max(1, n / (queries * 12)) < 3 {
+                sampleIDs.append(p.idNumber); sampleNames.append(String(p.name.prefix(2)))
+            }
+            buffer += CSVReader.row([p.name, p.idNumber, p.householdRegion, p.phones, p.categories, p.economicStatus, p.livingArrangement])
+            if buffer.utf8.count > 1 << 20 { out.write(Data(buffer.utf8)); buffer = "" }
+        }
+        out.write(Data(buffer.utf8))
+        try out.close()
+        let fileSize = (try FileManager.default.attributesOfItem(atPath: csvURL.path)[.size] as? Int) ?? 0
+        console.print("roster: \(n) rows, \(fileSize / 1_048_576) MiB, database: \(app.databaseKind.rawValue)")
+
+        // 1. The baseline: a bare prepared-insert loop into the same table.
+        let sql = app.db as! any SQLDatabase
+        let bareStart = ContinuousClock.now
+        var done = 0
+        let columns = ["id", "name", "name_initials", "gender", "birth_date", "id_cipher", "id_hash", "id_masked", "ethnicity", "phones_masked",
+                       "phone_hashes", "household_region", "residence_region", "address_masked", "economic_status", "categories", "status", "notes"]
+        while done < n {
+            let chunk = min(10_000, n - done)
+            let base = done
+            try await app.db.transaction { tx in
+                let tsql = tx as! any SQLDatabase
+                for i in base..<(base + chunk) {
+                    let v = villages[i % villages.count].value
+                    let values: [any Encodable & Sendable] = [UUID(), "姓名\(i)", "xm", "female", "1950-01-01", "cipher-\(i)", "hash-\(i)", "masked",
+                                                              "汉族", "", "", v, v, "", "ordinary", "", "living", ""]
+                    try await tsql.insert(into: "elders").columns(columns).values(values.map { SQLBind($0) }).run()
+                }
+            }
+            done += chunk
+        }
+        let bareSeconds = seconds(ContinuousClock.now - bareStart)
+        try await sql.raw("DELETE FROM elders").run()
+        console.print(String(format: "bare insert loop:   %8.0f rows/s (%.1f s)", Double(n) / bareSeconds, bareSeconds))
+
+        // 2. The real import, streamed from the file.
+        let importer = try await CLIRegistry.importer(app, dryRun: false)
+        let importStart = ContinuousClock.now
+        let handle = try FileHandle(forReadingFrom: csvURL)
+        var stream = CSVByteStream()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            for r in stream.feed(chunk) { try await importer.add(r) }
+        }
+        for r in stream.finish() { try await importer.add(r) }
+        let report = try await importer.finish()
+        try handle.close()
+        let importSeconds = seconds(ContinuousClock.now - importStart)
+        console.print(String(format: "roster import:      %8.0f rows/s (%.1f s), %d imported, %d rejected — %.0f%% of the bare loop",
+                             Double(n) / importSeconds, importSeconds, report.imported, report.rejected, 100 * bareSeconds / importSeconds))
+        console.print("peak memory (VmHWM): \(peakMemoryMiB()) MiB")
+
+        // 3. Search through the HTTP stack, as demo_township (建北街道, three villages).
+        try await app.asyncBoot()
+        // Requests go through the application's own responder: routing, middleware, JSON.
+        func send(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders, body: ByteBuffer? = nil) async throws -> Response {
+            let req = Request(application: app, method: method, url: URI(string: path), headers: headers,
+                              collectedBody: body, remoteAddress: nil, logger: app.logger, on: app.eventLoopGroup.next())
+            return try await app.responder.current.respond(to: req).get()
+        }
+        let login = try await send(.POST, "/api/v1/sessions", headers: ["Content-Type": "application/json"],
+                                   body: ByteBuffer(string: #"{"username":"demo_township","password":"\#(DemoData.password)"}"#))
+        let token = try login.content.decode(SessionsAPI.TokenAnswer.self).token
+        let headers: HTTPHeaders = ["Authorization": "Bearer \(token)"]
+        func measure(_ label: String, _ paths: [String]) async throws {
+            var times: [Double] = []
+            var hits = 0
+            for p in paths {
+                let start = ContinuousClock.now
+                let res = try await send(.GET, p, headers: headers)
+                times.append(seconds(ContinuousClock.now - start) * 1000)
+                if res.status == .ok, (try? res.content.decode(Paged<ElderView>.self).total) ?? 0 > 0 { hits += 1 }
+            }
+            times.sort()
+            func pct(_ q: Double) -> Double { times[min(times.count - 1, Int(Double(times.count) * q))] }
+            console.print(String(format: "search %-22@ p50 %6.1f ms  p95 %6.1f ms  p99 %6.1f ms  (%d queries, %d with results)",
+                                 label as NSString, pct(0.5), pct(0.95), pct(0.99), times.count, hits))
+        }
+        let enc: (String) -> String = { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0 }
+        try await measure("exact ID number", sampleIDs.map { "/api/v1/elders?q=\($0)" })
+        try await measure("name prefix (2 chars)", sampleNames.map { "/api/v1/elders?q=\(enc($0))" })
+        let cats = ["living_alone", "empty_nest", "disability", "advanced_age"]
+        try await measure("village + category", (0..<max(1, sampleIDs.count)).map { i in
+            "/api/v1/elders?region=13010200100\(1 + i % 3)&category=\(cats[i % cats.count])"
+        })
+    }
+
+    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+    func peakMemoryMiB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
+        return kb / 1024
+    }
+}
