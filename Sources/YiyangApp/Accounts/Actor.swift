@@ -59,7 +59,7 @@ enum SessionSecrets {
 
     static func hash(_ token: String, key: Data) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: SymmetricKey(data: key))
-        return Data(mac).map { String(format: "%02x", $0) }.joined()
+        return Data(mac).hexString
     }
 }
 

@@ -63,7 +63,8 @@ struct RegistryBenchCommand: AsyncCommand {
         let bareStart = ContinuousClock.now
         var done = 0
         let columns = ["id", "name", "name_initials", "gender", "birth_date", "id_cipher", "id_hash", "id_masked", "ethnicity", "phones_masked",
-                       "phone_hashes", "household_region", "residence_region", "address_masked", "economic_status", "categories", "status", "notes"]
+                       "phone_hashes", "household_region", "residence_region", "address_masked", "economic_status", "categories", "status", "notes",
+                       "created_by", "created_via"]
         while done < n {
             let chunk = min(10_000, n - done)
             let base = done
@@ -72,7 +73,7 @@ struct RegistryBenchCommand: AsyncCommand {
                 for i in base..<(base + chunk) {
                     let v = villages[i % villages.count].value
                     let values: [any Encodable & Sendable] = [UUID(), "姓名\(i)", "xm", "female", "1950-01-01", "cipher-\(i)", "hash-\(i)", "masked",
-                                                              "汉族", "", "", v, v, "", "ordinary", "", "living", ""]
+                                                              "汉族", "", "", v, v, "", "ordinary", "", "living", "", "bench", "bench"]
                     try await tsql.insert(into: "elders").columns(columns).values(values.map { SQLBind($0) }).run()
                 }
             }

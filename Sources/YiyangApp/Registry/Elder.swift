@@ -38,6 +38,10 @@ final class Elder: Model, @unchecked Sendable {
     @OptionalField(key: "status_date") var statusDate: String?
     @OptionalField(key: "status_note") var statusNote: String?
     @Field(key: "notes") var notes: String
+    /// Who registered the person and how (web, api, import, cli). Kept here rather than as a
+    /// history row, so a million-row import writes a million rows, not two million.
+    @Field(key: "created_by") var createdBy: String
+    @Field(key: "created_via") var createdVia: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
     @Children(for: \.$elder) var contacts: [ElderContact]
@@ -173,6 +177,8 @@ struct CreateRegistry: AsyncMigration {
             .field("status_date", .string)
             .field("status_note", .string)
             .field("notes", .string, .required)
+            .field("created_by", .string, .required)
+            .field("created_via", .string, .required)
             .field("created_at", .datetime)
             .field("updated_at", .datetime)
             .unique(on: "id_hash")

@@ -111,7 +111,7 @@ struct ElderPages: RouteCollection {
         let names = Names(codes: codes, locale: l)
         let regionNames = try await req.scoped(Region.self).filter(\.$id ~~ [e.householdRegion, e.residenceRegion]).all()
         func region(_ code: String) -> String { (regionNames.first { $0.id == code }?.name).map { "\($0)（\(code)）" } ?? code }
-        let history = try await ElderChange.query(on: req.db).filter(\.$elderID == e.requireID()).sort(\.$at, .descending).limit(200).all()
+        let history = try await ElderService.history(of: e, on: req.db, limit: 200)
         let status = (ElderStatus(rawValue: e.status)?.name.text(l) ?? e.status) + (e.statusDate.map { " \($0)" } ?? "") + (e.statusNote.map { " · \($0)" } ?? "")
         return try await WebPage.render("elder", title: e.name, ShowPage(
             elder: view, genderAge: Self.genderAge(view, l), phones: view.phones.isEmpty ? UIStrings.text("none", l) : view.phones.joined(separator: "、"),

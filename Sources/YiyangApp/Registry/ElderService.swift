@@ -74,6 +74,8 @@ struct ElderService {
         if differs(e.notes, f.notes) { e.notes = f.notes }
         if isNew {
             e.status = ElderStatus.living.rawValue
+            e.createdBy = actorUsername
+            e.createdVia = source
         }
         return changed
     }
@@ -132,10 +134,6 @@ struct ElderService {
         try await db.transaction { tx in
             try await e.create(on: tx)
             try await replaceContacts(of: e, with: contacts, on: tx)
-            let c = ElderChange()
-            c.elderID = try e.requireID(); c.at = Date(); c.actorUsername = actorUsername; c.source = source
-            c.field = "created"; c.before = nil; c.after = e.name
-            try await c.create(on: tx)
         }
         return e
     }
@@ -204,6 +202,16 @@ struct ElderService {
             for r in rows { try await r.create(on: tx) }
         }
         return event
+    }
+
+    /// The record's history, newest first, ending with its registration.
+    static func history(of e: Elder, on db: any Database, limit: Int = 500) async throws -> [ElderChange] {
+        var rows = try await ElderChange.query(on: db).filter(\.$elderID == e.requireID()).sort(\.$at, .descending).limit(limit).all()
+        let created = ElderChange()
+        created.elderID = try e.requireID(); created.at = e.createdAt ?? Date(); created.actorUsername = e.createdBy
+        created.source = e.createdVia; created.field = "created"; created.after = e.name
+        rows.append(created)
+        return rows
     }
 
     static func snapshotStatus(_ e: Elder) -> [String: String] {

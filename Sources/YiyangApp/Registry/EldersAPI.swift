@@ -131,7 +131,7 @@ struct EldersAPI: RouteCollection {
     @Sendable func history(req: Request) async throws -> [HistoryEntry] {
         try req.require(.registryUse)
         let e = try await req.findScoped(Elder.self, try Self.elderID(req))
-        return try await ElderChange.query(on: req.db).filter(\.$elderID == e.requireID()).sort(\.$at, .descending).all()
+        return try await ElderService.history(of: e, on: req.db)
             .map { HistoryEntry(at: $0.at, actor: $0.actorUsername, source: $0.source, field: $0.field, before: $0.before, after: $0.after) }
     }
 

@@ -28,7 +28,7 @@ struct PersonalDataVault: Sendable {
 
     /// The lookup hash: the same input always gives the same hash, which says nothing without the key.
     func lookupHash(_ value: String) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: lookupKey)).map { String(format: "%02x", $0) }.joined()
+        Data(HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: lookupKey)).hexString
     }
 }
 

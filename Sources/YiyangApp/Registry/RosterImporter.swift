@@ -190,19 +190,9 @@ final class RosterImporter: @unchecked Sendable {
             }
         }
         guard !options.dryRun else { return }
-        let source = service
         let toInsert = inserts, toUpdate = updates
         try await db.transaction { tx in
-            if !toInsert.isEmpty {
-                try await toInsert.create(on: tx)
-                let created = toInsert.map { e -> ElderChange in
-                    let c = ElderChange()
-                    c.elderID = e.id!; c.at = Date(); c.actorUsername = source.actorUsername; c.source = source.source
-                    c.field = "created"; c.after = e.name
-                    return c
-                }
-                try await created.create(on: tx)
-            }
+            if !toInsert.isEmpty { try await toInsert.create(on: tx) }
             for (e, changes) in toUpdate {
                 try await e.save(on: tx)
                 if !changes.isEmpty { try await changes.create(on: tx) }

@@ -46,3 +46,15 @@ public struct LocalizedText: Sendable, Hashable, Codable {
     }
 }
 
+
+extension Sequence where Element == UInt8 {
+    /// Lower-case hexadecimal, written by hand: `String(format:)` per byte is slow enough to
+    /// dominate an import that hashes millions of values.
+    public var hexString: String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(underestimatedCount * 2)
+        for b in self { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0F)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
