@@ -161,9 +161,16 @@ final class RosterImporter: @unchecked Sendable {
         let rows = batch
         batch.removeAll(keepingCapacity: true)
         let hashes = rows.map { service.vault.lookupHash($0.facts.id.value) }
+        // Which numbers exist: a narrow query first; whole records only for those.
         var existing: [String: Elder] = [:]
-        for e in try await Elder.query(on: db).filter(\.$idHash ~~ hashes).all() { existing[e.idHash] = e }
-        var inserts: [Elder] = []
+        let sql = db as! any SQLDatabase
+        let known = try await sql.select().column("id_hash").from(Elder.schema).where(SQLColumn("id_hash"), .in, SQLGroupExpression(hashes.map { SQLBind($0) })).all()
+            .map { try $0.decode(column: "id_hash", as: String.self) }
+        if !known.isEmpty {
+            for e in try await Elder.query(on: db).filter(\.$idHash ~~ known).all() { existing[e.idHash] = e }
+        }
+        var inserts: [[any SQLExpression]] = []
+        let now = Date()
         var updates: [(Elder, [ElderChange])] = []
         for (i, item) in rows.enumerated() {
             if let e = existing[hashes[i]] {
@@ -182,17 +189,18 @@ final class RosterImporter: @unchecked Sendable {
                     report.unchanged += 1
                 }
             } else {
-                let e = Elder()
-                try service.apply(item.facts, to: e, current: nil)
-                e.id = UUID()
-                inserts.append(e)
+                inserts.append(try service.insertRow(item.facts, id: UUID(), idHash: hashes[i], now: now))
                 report.imported += 1
             }
         }
         guard !options.dryRun else { return }
         let toInsert = inserts, toUpdate = updates
         try await db.transaction { tx in
-            if !toInsert.isEmpty { try await toInsert.create(on: tx) }
+            if !toInsert.isEmpty {
+                let insert = (tx as! any SQLDatabase).insert(into: Elder.schema).columns(ElderService.insertColumns)
+                for row in toInsert { insert.values(row) }
+                try await insert.run()
+            }
             for (e, changes) in toUpdate {
                 try await e.save(on: tx)
                 if !changes.isEmpty { try await changes.create(on: tx) }
