@@ -97,4 +97,8 @@ public func prepareDatabase(_ app: Application) async throws {
         try await sql.raw("PRAGMA synchronous=NORMAL").run()
     }
     try await app.autoMigrate()
+    if app.databaseKind == .sqlite, let sql = app.db as? any SQLDatabase {
+        // Refreshes planner statistics where they are stale; cheap when they are not.
+        try await sql.raw("PRAGMA optimize").run()
+    }
 }

@@ -32,7 +32,23 @@ struct RegistryBenchCommand: AsyncCommand {
         let console = context.console
         try await prepareDatabase(app)
         guard try await DemoData.loadIfEmpty(app) else { throw ConfigError(message: "bench needs an empty database: set YIYANG_DATA_DIR to a new folder") }
+        // Real villages hold a few hundred elderly people; spread the roster the same way, adding
+        // synthetic villages under the demo townships (about 500 people each).
+        let townships = try await Region.query(on: app.db).filter(\.$level == RegionLevel.township.rawValue).sort(\.$id).all().compactMap { RegionCode($0.id ?? "") }
+        let wanted = max(0, n / 500 - 31)
+        if wanted > 0 {
+            var rows = ["code,name,class"]
+            for i in 0..<wanted {
+                let t = townships[i % townships.count]
+                let seq = 101 + i / townships.count
+                guard seq <= 999 else { break }
+                rows.append("\(t.prefix)\(String(format: "%03d", seq)),第\(seq)村,220")
+            }
+            _ = try await RegionImporter.run(csv: rows.joined(separator: "\n"), scope: nil, locale: .zh, on: app.db)
+        }
         let villages = try await Region.query(on: app.db).filter(\.$level == RegionLevel.village.rawValue).sort(\.$id).all().compactMap { RegionCode($0.id ?? "") }
+        let searchVillages = villages.filter { $0.value.hasPrefix("130102001") }
+        console.print("\(villages.count) villages, \(searchVillages.count) in the searching township")
 
         // The roster file, written once, streamed by the import.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yiyang-bench-\(UUID().uuidString)")
@@ -130,8 +146,9 @@ struct RegistryBenchCommand: AsyncCommand {
         try await measure("name prefix (2 chars)", sampleNames.map { "/api/v1/elders?q=\(enc($0))" })
         let cats = ["living_alone", "empty_nest", "disability", "advanced_age"]
         try await measure("village + category", (0..<max(1, sampleIDs.count)).map { i in
-            "/api/v1/elders?region=13010200100\(1 + i % 3)&category=\(cats[i % cats.count])"
+            "/api/v1/elders?region=\(searchVillages[i % searchVillages.count].value)&category=\(cats[i % cats.count])"
         })
+        try await measure("whole township list", (0..<20).map { i in "/api/v1/elders?page=\(1 + i)" })
     }
 
     func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

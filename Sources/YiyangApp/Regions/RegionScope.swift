@@ -1,4 +1,6 @@
 import Fluent
+import FluentSQL
+import SQLKit
 import Vapor
 import YiyangDomain
 
@@ -28,6 +30,11 @@ struct RegionScope: Sendable {
     func query<M: RegionScoped>(_ type: M.Type, on db: any Database) -> QueryBuilder<M> {
         let q = M.query(on: db)
         if region == .root { return q }
+        if let sql = db as? any SQLDatabase, sql.dialect.name == "sqlite" {
+            // `likely()` tells SQLite's planner that a region subtree is a wide filter, so a
+            // name or ID search uses its own index; the region index still serves plain lists.
+            return q.filter(.sql(embed: "likely(\(ident: M.schema).\(ident: M.regionCodeKey.description) LIKE \(bind: likePattern))"))
+        }
         return q.filter(M.regionCodeKey, .custom("LIKE"), likePattern)
     }
 

@@ -226,9 +226,14 @@ struct CreateRegistry: AsyncMigration {
             .create()
         for c in ReferenceCode.defaults { try await ReferenceCodeRow(c).create(on: database) }
         if let sql = database as? any SQLDatabase {
-            for s in ["CREATE INDEX IF NOT EXISTS elders_residence_idx ON elders (residence_region)",
-                      "CREATE INDEX IF NOT EXISTS elders_name_idx ON elders (name)",
-                      "CREATE INDEX IF NOT EXISTS elders_initials_idx ON elders (name_initials)",
+            // Prefix searches (`LIKE 'x%'`: region subtree, name, initials) need indexes each
+            // database can use for LIKE: NOCASE in SQLite, text_pattern_ops in PostgreSQL.
+            let prefix = sql.dialect.name == "postgresql" ? "text_pattern_ops" : "COLLATE NOCASE"
+            for s in ["CREATE INDEX IF NOT EXISTS elders_residence_idx ON elders (residence_region \(prefix))",
+                      "CREATE INDEX IF NOT EXISTS elders_name_idx ON elders (name \(prefix))",
+                      "CREATE INDEX IF NOT EXISTS elders_initials_idx ON elders (name_initials \(prefix))",
+                      // Lists sort by pinyin initials: this one lets a page walk them in order.
+                      "CREATE INDEX IF NOT EXISTS elders_order_idx ON elders (name_initials, name, id)",
                       "CREATE INDEX IF NOT EXISTS elders_birth_idx ON elders (birth_date)",
                       "CREATE INDEX IF NOT EXISTS elder_changes_elder_idx ON elder_changes (elder_id)",
                       "CREATE INDEX IF NOT EXISTS life_events_hash_idx ON life_events (id_hash)",

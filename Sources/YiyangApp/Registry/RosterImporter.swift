@@ -153,6 +153,11 @@ final class RosterImporter: @unchecked Sendable {
         }
         try await flush()
         report.errors.sort { $0.row < $1.row }
+        // After a big load SQLite's planner needs fresh statistics, or a name search may walk a
+        // whole region instead of the name index. PostgreSQL's autovacuum does this by itself.
+        if report.imported >= 10_000, !options.dryRun, let sql = db as? any SQLDatabase, sql.dialect.name == "sqlite" {
+            try await sql.raw("ANALYZE").run()
+        }
         return report
     }
 
