@@ -230,8 +230,9 @@ struct CreateRegistry: AsyncMigration {
             // database can use for LIKE: NOCASE in SQLite, text_pattern_ops in PostgreSQL.
             let prefix = sql.dialect.name == "postgresql" ? "text_pattern_ops" : "COLLATE NOCASE"
             for s in ["CREATE INDEX IF NOT EXISTS elders_residence_idx ON elders (residence_region \(prefix))",
-                      "CREATE INDEX IF NOT EXISTS elders_name_idx ON elders (name \(prefix))",
-                      "CREATE INDEX IF NOT EXISTS elders_initials_idx ON elders (name_initials \(prefix))",
+                      // The residence rides along, so a name search checks the region from the index.
+                      "CREATE INDEX IF NOT EXISTS elders_name_idx ON elders (name \(prefix), residence_region)",
+                      "CREATE INDEX IF NOT EXISTS elders_initials_idx ON elders (name_initials \(prefix), residence_region)",
                       // Lists sort by pinyin initials: this one lets a page walk them in order.
                       "CREATE INDEX IF NOT EXISTS elders_order_idx ON elders (name_initials, name, id)",
                       "CREATE INDEX IF NOT EXISTS elders_birth_idx ON elders (birth_date)",

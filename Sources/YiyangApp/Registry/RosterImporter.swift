@@ -166,46 +166,51 @@ final class RosterImporter: @unchecked Sendable {
         let rows = batch
         batch.removeAll(keepingCapacity: true)
         let hashes = rows.map { service.vault.lookupHash($0.facts.id.value) }
-        // Which numbers exist: a narrow query first; whole records only for those.
-        var existing: [String: Elder] = [:]
         let sql = db as! any SQLDatabase
-        let known = try await sql.select().column("id_hash").from(Elder.schema).where(SQLColumn("id_hash"), .in, SQLGroupExpression(hashes.map { SQLBind($0) })).all()
-            .map { try $0.decode(column: "id_hash", as: String.self) }
-        if !known.isEmpty {
-            for e in try await Elder.query(on: db).filter(\.$idHash ~~ known).all() { existing[e.idHash] = e }
-        }
-        var inserts: [[any SQLExpression]] = []
         let now = Date()
-        var updates: [(Elder, [ElderChange])] = []
+        var newRows: [Int: [any SQLExpression]] = [:]
         for (i, item) in rows.enumerated() {
-            if let e = existing[hashes[i]] {
-                if let scope = options.scope, !scope.allows(e.residenceRegion) {
-                    reject(item.row, field: "idNumber", rule: "id_number.registered_elsewhere",
-                           message: .init(zh: "此身份证号已在其他地区登记", en: "This ID number is registered in another region"), cells: item.cells)
-                    report.rejected += 1
-                    continue
-                }
-                let before = ElderService.snapshot(e)
-                let changed = try service.apply(item.facts, to: e, current: try service.secrets(e))
-                if changed {
-                    updates.append((e, service.changes(elderID: e.id!, before: before, after: ElderService.snapshot(e))))
-                    report.updated += 1
-                } else {
-                    report.unchanged += 1
-                }
+            newRows[i] = try service.insertRow(item.facts, id: UUID(), idHash: hashes[i], now: now)
+        }
+        // New people go in first, in one statement that skips numbers already registered and
+        // says which rows it wrote: the unique index answers "exists?" while inserting, so a
+        // fresh roster costs no extra lookups. A dry run only asks.
+        var inserted = Set<String>()
+        if options.dryRun {
+            let known = Set(try await sql.select().column("id_hash").from(Elder.schema)
+                .where(SQLColumn("id_hash"), .in, SQLGroupExpression(hashes.map { SQLBind($0) })).all()
+                .map { try $0.decode(column: "id_hash", as: String.self) })
+            inserted = Set(hashes).subtracting(known)
+        } else {
+            let insert = sql.insert(into: Elder.schema).columns(ElderService.insertColumns).ignoringConflicts(with: ["id_hash"])
+            for i in rows.indices { insert.values(newRows[i]!) }
+            inserted = Set(try await insert.returning("id_hash").all().map { try $0.decode(column: "id_hash", as: String.self) })
+        }
+        report.imported += inserted.count
+        let others = hashes.filter { !inserted.contains($0) }
+        guard !others.isEmpty else { return }
+        var existing: [String: Elder] = [:]
+        for e in try await Elder.query(on: db).filter(\.$idHash ~~ others).all() { existing[e.idHash] = e }
+        var updates: [(Elder, [ElderChange])] = []
+        for (i, item) in rows.enumerated() where !inserted.contains(hashes[i]) {
+            guard let e = existing[hashes[i]] else { continue }
+            if let scope = options.scope, !scope.allows(e.residenceRegion) {
+                reject(item.row, field: "idNumber", rule: "id_number.registered_elsewhere",
+                       message: .init(zh: "此身份证号已在其他地区登记", en: "This ID number is registered in another region"), cells: item.cells)
+                report.rejected += 1
+                continue
+            }
+            let before = ElderService.snapshot(e)
+            if try service.apply(item.facts, to: e, current: try service.secrets(e)) {
+                updates.append((e, service.changes(elderID: e.id!, before: before, after: ElderService.snapshot(e))))
+                report.updated += 1
             } else {
-                inserts.append(try service.insertRow(item.facts, id: UUID(), idHash: hashes[i], now: now))
-                report.imported += 1
+                report.unchanged += 1
             }
         }
-        guard !options.dryRun else { return }
-        let toInsert = inserts, toUpdate = updates
+        guard !options.dryRun, !updates.isEmpty else { return }
+        let toUpdate = updates
         try await db.transaction { tx in
-            if !toInsert.isEmpty {
-                let insert = (tx as! any SQLDatabase).insert(into: Elder.schema).columns(ElderService.insertColumns)
-                for row in toInsert { insert.values(row) }
-                try await insert.run()
-            }
             for (e, changes) in toUpdate {
                 try await e.save(on: tx)
                 if !changes.isEmpty { try await changes.create(on: tx) }
