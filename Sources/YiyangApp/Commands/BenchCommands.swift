@@ -81,15 +81,28 @@ struct RegistryBenchCommand: AsyncCommand {
         let columns = ["id", "name", "name_initials", "gender", "birth_date", "id_cipher", "id_hash", "id_masked", "ethnicity", "phones_masked",
                        "phone_hashes", "household_region", "residence_region", "address_masked", "economic_status", "categories", "status", "notes",
                        "created_by", "created_via"]
+        // The baseline's values are cheap to make but spread like real ones (random hashes,
+        // names and dates), so its indexes grow the way the import's do.
+        var valueRNG = SplitMix64(seed: 99)
+        let surnames = Array("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗")
+        let given = Array("桂英秀兰玉珍建国华强淑芬德明志")
         while done < n {
             let chunk = min(10_000, n - done)
-            let base = done
+            var batch: [[any Encodable & Sendable]] = []
+            for i in done..<(done + chunk) {
+                let v = villages[i % villages.count].value
+                let hash = (0..<4).map { _ in valueRNG.next() }.flatMap { withUnsafeBytes(of: $0) { Array($0) } }.hexString
+                let name = String(surnames[Int(valueRNG.next() % UInt64(surnames.count))]) + String(given[Int(valueRNG.next() % UInt64(given.count))])
+                    + String(given[Int(valueRNG.next() % UInt64(given.count))])
+                let initials = String((0..<3).map { _ in Character(UnicodeScalar(97 + UInt8(valueRNG.next() % 26))) })
+                let birth = String(format: "19%02d-%02d-%02d", 20 + Int(valueRNG.next() % 46), 1 + Int(valueRNG.next() % 12), 1 + Int(valueRNG.next() % 28))
+                batch.append([UUID(), name, initials, "female", birth, "cipher-\(i)", hash, "masked", "汉族", "", "", v, v, "", "ordinary", "", "living", "",
+                              "bench", "bench"])
+            }
+            let rows = batch
             try await app.db.transaction { tx in
                 let tsql = tx as! any SQLDatabase
-                for i in base..<(base + chunk) {
-                    let v = villages[i % villages.count].value
-                    let values: [any Encodable & Sendable] = [UUID(), "姓名\(i)", "xm", "female", "1950-01-01", "cipher-\(i)", "hash-\(i)", "masked",
-                                                              "汉族", "", "", v, v, "", "ordinary", "", "living", "", "bench", "bench"]
+                for values in rows {
                     try await tsql.insert(into: "elders").columns(columns).values(values.map { SQLBind($0) }).run()
                 }
             }
