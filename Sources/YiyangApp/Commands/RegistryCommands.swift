@@ -13,7 +13,7 @@ enum CLIRegistry {
     static func importer(_ app: Application, dryRun: Bool) async throws -> RosterImporter {
         let (vocabulary, _) = try await RegistryVocabulary.load(on: app.db)
         return RosterImporter(db: app.db, service: ElderService(db: app.db, vault: app.vault, actorUsername: "cli", source: "cli"),
-                              options: .init(dryRun: dryRun, scope: nil, locale: .zh, mayUnmask: false),
+                              options: .init(dryRun: dryRun, scope: nil, locale: .zh),
                               vocabulary: vocabulary, knownRegions: try await RosterImporter.knownRegionCodes(on: app.db))
     }
 
@@ -85,7 +85,7 @@ struct ImportEventsCommand: AsyncCommand {
         guard let data = FileManager.default.contents(atPath: signature.file) else { throw ConfigError(message: "cannot read \(signature.file)") }
         let importer = LifeEventImporter(service: ElderService(db: app.db, vault: app.vault, actorUsername: "cli", source: "event"),
                                          scope: RegionScope(region: .root), defaultKind: signature.kind.flatMap(LifeEvent.Kind.init(rawValue:)),
-                                         defaultSource: signature.source ?? "exchange-file", locale: .zh, mayUnmask: false)
+                                         defaultSource: signature.source ?? "exchange-file", locale: .zh)
         var stream = CSVByteStream()
         for r in stream.feed(data) + stream.finish() { try await importer.add(r) }
         let r = importer.report

@@ -96,8 +96,7 @@ enum ElderWrites {
     static func importEvents(_ data: Data, kind: LifeEvent.Kind?, source: String, req: Request) async throws -> LifeEventImporter.Report {
         let actor = try req.require(.registryImport)
         let importer = LifeEventImporter(service: ElderService(req: req, source: "event"), scope: try req.regionScope(), defaultKind: kind,
-                                         defaultSource: source.isEmpty ? "exchange-file" : source, locale: req.locale,
-                                         mayUnmask: actor.has(.personalDataUnmask))
+                                         defaultSource: source.isEmpty ? "exchange-file" : source, locale: req.locale)
         var stream = CSVByteStream()
         for r in stream.feed(data) + stream.finish() { try await importer.add(r) }
         let report = importer.report

@@ -23,7 +23,12 @@ actor ImportJobs {
 
     private var jobs: [String: Job] = [:]
 
-    func start(_ job: Job) { jobs[job.id] = job }
+    func start(_ job: Job) {
+        // Finished jobs are kept an hour for their status page, then forgotten.
+        let cutoff = Date().addingTimeInterval(-3600)
+        jobs = jobs.filter { !$0.value.finished || $0.value.startedAt > cutoff }
+        jobs[job.id] = job
+    }
     func progress(_ id: String, bytes: Int, rows: Int) { jobs[id]?.doneBytes = bytes; jobs[id]?.rows = rows }
     func finish(_ id: String, report: RosterImporter.Report, errorsLink: String?) {
         guard var job = jobs[id] else { return }

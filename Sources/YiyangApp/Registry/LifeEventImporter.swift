@@ -33,14 +33,13 @@ final class LifeEventImporter: @unchecked Sendable {
     let scope: RegionScope
     let defaultKind: LifeEvent.Kind?
     let locale: UILocale
-    let mayUnmask: Bool
     let defaultSource: String
     private var columns: [String?]?
     private(set) var report = Report()
 
-    init(service: ElderService, scope: RegionScope, defaultKind: LifeEvent.Kind?, defaultSource: String, locale: UILocale, mayUnmask: Bool) {
+    init(service: ElderService, scope: RegionScope, defaultKind: LifeEvent.Kind?, defaultSource: String, locale: UILocale) {
         self.service = service; self.scope = scope; self.defaultKind = defaultKind; self.defaultSource = defaultSource
-        self.locale = locale; self.mayUnmask = mayUnmask
+        self.locale = locale
     }
 
     func add(_ record: CSVRecord) async throws {
@@ -61,6 +60,7 @@ final class LifeEventImporter: @unchecked Sendable {
             cell[key!] = record.fields[i].trimmingCharacters(in: .whitespaces)
         }
         let rawID = cell["idNumber"] ?? ""
+        // Masked for everyone, like the roster report.
         let shownID = CitizenID.mask(rawID.uppercased())
         func line(_ outcome: String, _ message: LocalizedText) {
             report.lines.append(Line(row: record.line, idNumber: shownID, outcome: outcome, message: message.text(locale)))

@@ -30,7 +30,6 @@ final class RosterImporter: @unchecked Sendable {
         var dryRun = false
         var scope: RegionScope?
         var locale: UILocale = .zh
-        var mayUnmask = false
         var batchSize = 500
     }
 
@@ -56,12 +55,10 @@ final class RosterImporter: @unchecked Sendable {
     }
 
     static func make(req: Request, dryRun: Bool) async throws -> RosterImporter {
-        let actor = try req.requireActor()
         let (vocabulary, _) = try await RegistryVocabulary.load(on: req.db)
         let regions = try await knownRegionCodes(on: req.db)
         return RosterImporter(db: req.db, service: ElderService(req: req, source: "import"),
-                              options: Options(dryRun: dryRun, scope: try req.regionScope(), locale: req.locale,
-                                               mayUnmask: actor.has(.personalDataUnmask)),
+                              options: Options(dryRun: dryRun, scope: try req.regionScope(), locale: req.locale),
                               vocabulary: vocabulary, knownRegions: regions)
     }
 
