@@ -13,63 +13,8 @@ public struct CSVRecord: Sendable, Equatable {
 
 public enum CSVReader {
     public static func records(_ text: String) -> [CSVRecord] {
-        var records: [CSVRecord] = []
-        var fields: [String] = []
-        var field = ""
-        var inQuotes = false
-        var line = 1
-        var recordLine = 1
-        var fieldStarted = false
-        var chars = Substring(text)
-        if chars.first == "\u{FEFF}" { chars = chars.dropFirst() }
-        var iterator = chars.makeIterator()
-        var pending: Character? = nil
-
-        func endRecord() {
-            fields.append(field)
-            // A record that is one empty field is a blank line: skip it.
-            if !(fields.count == 1 && fields[0].isEmpty && !fieldStarted) {
-                records.append(CSVRecord(line: recordLine, fields: fields))
-            }
-            fields = []
-            field = ""
-            fieldStarted = false
-        }
-
-        while let c = pending ?? iterator.next() {
-            pending = nil
-            if inQuotes {
-                if c == "\"" {
-                    if let n = iterator.next() {
-                        if n == "\"" { field.append("\"") } else { inQuotes = false; pending = n }
-                    } else {
-                        inQuotes = false
-                    }
-                } else {
-                    if c == "\n" || c == "\r\n" { line += 1 }
-                    field.append(c)
-                }
-                continue
-            }
-            switch c {
-            case "\"" where field.isEmpty:
-                inQuotes = true
-                fieldStarted = true
-            case ",":
-                fields.append(field)
-                field = ""
-                fieldStarted = true
-            case "\n", "\r\n", "\r":
-                endRecord()
-                line += 1
-                recordLine = line
-            default:
-                field.append(c)
-                fieldStarted = true
-            }
-        }
-        if !field.isEmpty || !fields.isEmpty || fieldStarted { endRecord() }
-        return records
+        var parser = CSVStreamParser()
+        return parser.feed(text) + parser.finish()
     }
 
     /// Quotes a value for writing when it needs it. Values that a spreadsheet would run as a
