@@ -24,13 +24,16 @@ public struct AppConfig: Sendable {
     public var secretKey: Data?
     /// Register `/bench/bare` and `/bench/json`, used only by the benchmark script.
     public var benchmarkRoutes: Bool
+    /// The largest file an upload (a roster, an exchange file) may be, in bytes. Uploads are
+    /// written to disk as they arrive, so this bounds disk use, not memory.
+    public var uploadLimitBytes: Int
 
     public init(dataDirectory: URL, databaseURL: String? = nil, bcryptCost: Int = 12,
                 webSessionSeconds: Int = 8 * 3600, apiTokenSeconds: Int = 24 * 3600,
                 secureCookies: Bool = false, trustProxy: Bool = false,
                 passwordPolicy: PasswordPolicy = PasswordPolicy(),
                 lockoutPolicy: LoginLockoutPolicy = LoginLockoutPolicy(),
-                secretKey: Data? = nil, benchmarkRoutes: Bool = false) {
+                secretKey: Data? = nil, benchmarkRoutes: Bool = false, uploadLimitBytes: Int = 1 << 30) {
         self.dataDirectory = dataDirectory
         self.databaseURL = databaseURL
         self.bcryptCost = bcryptCost
@@ -42,6 +45,7 @@ public struct AppConfig: Sendable {
         self.lockoutPolicy = lockoutPolicy
         self.secretKey = secretKey
         self.benchmarkRoutes = benchmarkRoutes
+        self.uploadLimitBytes = uploadLimitBytes
     }
 
     public static func fromEnvironment() throws -> AppConfig {
@@ -80,7 +84,8 @@ public struct AppConfig: Sendable {
             lockoutPolicy: LoginLockoutPolicy(maxFailures: try int("YIYANG_LOGIN_MAX_FAILURES", 5, 1...100),
                                               lockSeconds: try int("YIYANG_LOGIN_LOCK_MINUTES", 15, 1...24 * 60) * 60),
             secretKey: key,
-            benchmarkRoutes: bool("YIYANG_BENCH_ROUTES") ?? false
+            benchmarkRoutes: bool("YIYANG_BENCH_ROUTES") ?? false,
+            uploadLimitBytes: try int("YIYANG_UPLOAD_LIMIT_MB", 1024, 1...64 * 1024) << 20
         )
     }
 
@@ -89,6 +94,8 @@ public struct AppConfig: Sendable {
     public var sqliteFile: URL { dataDirectory.appendingPathComponent("yiyang.sqlite") }
     public var uploadsDirectory: URL { dataDirectory.appendingPathComponent("uploads", isDirectory: true) }
     public var keysDirectory: URL { dataDirectory.appendingPathComponent("keys", isDirectory: true) }
+    /// Uploads being read and the unpacked parts of spreadsheets; emptied of old files at start.
+    public var temporaryDirectory: URL { uploadsDirectory.appendingPathComponent("tmp", isDirectory: true) }
 }
 
 public enum DatabaseKind: String, Sendable, Codable {
@@ -127,8 +134,16 @@ struct SymmetricKeyBox: Sendable {
 enum DataDirectory {
     static func prepare(_ config: AppConfig) throws -> Data {
         let fm = FileManager.default
-        for dir in [config.dataDirectory, config.uploadsDirectory, config.keysDirectory] {
+        for dir in [config.dataDirectory, config.uploadsDirectory, config.keysDirectory, config.temporaryDirectory] {
             try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        // What a crash left behind: no job outlives the process that read the file.
+        let dayAgo = Date().addingTimeInterval(-86_400)
+        for name in (try? fm.contentsOfDirectory(atPath: config.temporaryDirectory.path)) ?? [] {
+            let url = config.temporaryDirectory.appendingPathComponent(name)
+            if let modified = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date, modified < dayAgo {
+                try? fm.removeItem(at: url)
+            }
         }
         if let key = config.secretKey { return key }
         let keyFile = config.keysDirectory.appendingPathComponent("platform.key")

@@ -96,6 +96,7 @@ enum AuditAction: String, CaseIterable, Codable {
     case administratorBootstrapped = "admin.bootstrapped"
     case elderCreated = "elder.created"
     case elderUpdated = "elder.updated"
+    case elderDeleted = "elder.deleted"
     case eldersImported = "elders.imported"
     case eldersExported = "elders.exported"
     case lifeEventRecorded = "life_event.recorded"
@@ -123,6 +124,7 @@ enum AuditAction: String, CaseIterable, Codable {
         case .demoLoaded: .init(zh: "载入演示数据", en: "Demo data loaded")
         case .administratorBootstrapped: .init(zh: "创建初始管理员", en: "First administrator created")
         case .elderCreated: .init(zh: "登记老年人", en: "Elderly person registered")
+        case .elderDeleted: .init(zh: "删除误登记的老年人档案", en: "Elder record deleted (registered in error)")
         case .elderUpdated: .init(zh: "修改老年人信息", en: "Elderly person changed")
         case .eldersImported: .init(zh: "导入老年人名册", en: "Roster imported")
         case .eldersExported: .init(zh: "导出老年人名册", en: "Roster exported")

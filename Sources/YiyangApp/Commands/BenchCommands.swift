@@ -115,14 +115,7 @@ struct RegistryBenchCommand: AsyncCommand {
         // 2. The real import, streamed from the file.
         let importer = try await CLIRegistry.importer(app, dryRun: false)
         let importStart = ContinuousClock.now
-        let handle = try FileHandle(forReadingFrom: csvURL)
-        var stream = CSVByteStream()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            for r in stream.feed(chunk) { try await importer.add(r) }
-        }
-        for r in stream.finish() { try await importer.add(r) }
-        let report = try await importer.finish()
-        try handle.close()
+        let report = try await importer.read(csvURL, temporaryDirectory: app.yiyang.temporaryDirectory, threadPool: app.threadPool)
         let importSeconds = seconds(ContinuousClock.now - importStart)
         console.print(String(format: "roster import:      %8.0f rows/s (%.1f s), %d imported, %d rejected — %.0f%% of the bare loop",
                              Double(n) / importSeconds, importSeconds, report.imported, report.rejected, 100 * bareSeconds / importSeconds))

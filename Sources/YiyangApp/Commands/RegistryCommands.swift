@@ -35,32 +35,11 @@ struct ImportEldersCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         try await prepareDatabase(app)
-        guard let handle = FileHandle(forReadingAtPath: signature.file) else { throw ConfigError(message: "cannot read \(signature.file)") }
-        defer { try? handle.close() }
-        let size = (try? FileManager.default.attributesOfItem(atPath: signature.file)[.size] as? Int) ?? 0
+        guard FileManager.default.isReadableFile(atPath: signature.file) else { throw ConfigError(message: "cannot read \(signature.file)") }
         let importer = try await CLIRegistry.importer(app, dryRun: signature.dryRun)
         let bar = ProgressBar(label: "导入 importing")
-        let head = try handle.read(upToCount: 4) ?? Data()
-        try handle.seek(toOffset: 0)
-        if XLSXReader.looksLikeXLSX(head) {
-            let data = try handle.readToEnd() ?? Data()
-            let rows = try XLSXReader.rows(data)
-            for (i, row) in rows.enumerated() {
-                try await importer.add(row: row.number, cells: row.cells, fromSpreadsheet: true)
-                if i % 1000 == 0 { bar.update(i, rows.count) }
-            }
-        } else {
-            // Streams: a megabyte at a time, whatever the file's size.
-            var stream = CSVByteStream()
-            var read = 0
-            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                read += chunk.count
-                for r in stream.feed(chunk) { try await importer.add(r) }
-                bar.update(read, max(size, read))
-            }
-            for r in stream.finish() { try await importer.add(r) }
-        }
-        let report = try await importer.finish()
+        let report = try await importer.read(URL(fileURLWithPath: signature.file), temporaryDirectory: app.yiyang.temporaryDirectory,
+                                             threadPool: app.threadPool) { done, total, _ in bar.update(done, max(total, done)) }
         bar.finish()
         if !signature.dryRun {
             try await AuditLog.recordSystem(on: app.db, actor: "cli", action: .eldersImported, entityType: "elder", entityID: signature.file,
@@ -82,13 +61,11 @@ struct ImportEventsCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         try await prepareDatabase(app)
-        guard let data = FileManager.default.contents(atPath: signature.file) else { throw ConfigError(message: "cannot read \(signature.file)") }
+        guard FileManager.default.isReadableFile(atPath: signature.file) else { throw ConfigError(message: "cannot read \(signature.file)") }
         let importer = LifeEventImporter(service: ElderService(db: app.db, vault: app.vault, actorUsername: "cli", source: "event"),
                                          scope: RegionScope(region: .root), defaultKind: signature.kind.flatMap(LifeEvent.Kind.init(rawValue:)),
                                          defaultSource: signature.source ?? "exchange-file", locale: .zh)
-        var stream = CSVByteStream()
-        for r in stream.feed(data) + stream.finish() { try await importer.add(r) }
-        let r = importer.report
+        let r = try await importer.read(URL(fileURLWithPath: signature.file), temporaryDirectory: app.yiyang.temporaryDirectory, threadPool: app.threadPool)
         try await AuditLog.recordSystem(on: app.db, actor: "cli", action: .lifeEventsImported, entityType: "life_event", entityID: signature.file,
                                         region: RegionCode.root.value, after: ["matched": r.matched, "unmatched": r.unmatched])
         context.console.print("已匹配 matched \(r.matched) · 未匹配 unmatched \(r.unmatched) · 此前已记录 already recorded \(r.alreadyRecorded) · 拒绝 rejected \(r.rejected)")

@@ -101,6 +101,9 @@ enum OpenAPIDocument {
         .init(method: "get", path: "/api/v1/elders/{elderID}", tag: "Registry", summary: "One person, masked", response: "Elder"),
         .init(method: "patch", path: "/api/v1/elders/{elderID}", tag: "Registry", summary: "Change fields; every change goes to the history",
               body: .json("ElderUpdate"), response: "Elder"),
+        .init(method: "delete", path: "/api/v1/elders/{elderID}", tag: "Registry",
+              summary: "Delete a record registered in error, with a reason; refused (409) once the person has a recorded death or move-out; audited",
+              query: [("reason", "string", "Why the record is wrong (required)")], status: 204, response: nil),
         .init(method: "post", path: "/api/v1/elders/{elderID}/unmask", tag: "Registry",
               summary: "The person with full ID number, phones and address (needs personal_data.unmask; audited)", response: "Elder"),
         .init(method: "get", path: "/api/v1/elders/{elderID}/history", tag: "Registry", summary: "Every change of the record, newest first",
@@ -114,7 +117,7 @@ enum OpenAPIDocument {
         .init(method: "get", path: "/api/v1/elder-events", tag: "Registry", summary: "Life events (deaths, move-outs), matched or not",
               query: pagination + [("matched", "boolean", "Only matched or unmatched"), ("kind", "string", "death or move_out")], response: "Paged<LifeEvent>"),
         .init(method: "post", path: "/api/v1/elder-events/import", tag: "Registry",
-              summary: "Import a death or move-out exchange file (CSV: ID number, date, source[, kind, destination]) (导入死亡、迁出数据)",
+              summary: "Import a death or move-out exchange file (CSV or XLSX: ID number, date, source[, kind, destination]) (导入死亡、迁出数据)",
               query: [("kind", "string", "death or move_out, when the file has no kind column"), ("source", "string", "Source when the file has none")],
               body: .csv, response: "LifeEventImportReport"),
     ]

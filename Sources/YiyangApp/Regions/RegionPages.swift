@@ -7,7 +7,7 @@ struct RegionPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("regions", use: root)
         routes.get("regions", "import", use: importPage)
-        routes.on(.POST, "regions", "import", body: .collect(maxSize: "100mb"), use: importTable)
+        routes.on(.POST, "regions", "import", body: .stream, use: importTable).streamingUpload()
         routes.get("regions", ":code", use: show)
     }
 
@@ -66,18 +66,29 @@ struct RegionPages: RouteCollection {
                                         ImportPage(report: nil, hasErrors: false, hasUnknown: false), req: req)
     }
 
-    struct ImportForm: Content { var file: File?; var text: String? }
 
     @Sendable func importTable(req: Request) async throws -> Response {
         let actor = try req.require(.regionsImport)
-        let form = try req.content.decode(ImportForm.self)
+        // A region table is at most a few tens of megabytes (the whole country's villages), so
+        // once on disk it is read whole.
+        struct Pasted: Content { var text: String? }
+        let form: SpooledUpload
+        if req.headers.contentType?.type == "multipart" {
+            form = try await UploadSpool.form(req, fieldLimit: 16 << 20, requireFile: false)
+        } else {
+            // Pasted rows in a plain form, collected (and CSRF-checked) by the middleware.
+            let text = try req.content.decode(Pasted.self).text ?? ""
+            form = SpooledUpload(file: nil, fileName: "", bytes: 0, fields: ["text": text])
+        }
         var csv = ""
-        if let file = form.file, file.data.readableBytes > 0 {
-            guard let s = file.data.getString(at: file.data.readerIndex, length: file.data.readableBytes) else {
-                throw AppError(.unprocessableEntity, "file.encoding", field: "file", zh: "文件应为 UTF-8 编码的 CSV", en: "The file must be UTF-8 CSV")
+        if let file = form.file, form.bytes > 0 {
+            var chunker = TextChunker()
+            let s = (chunker.feed(try Data(contentsOf: file)) ?? "") + (chunker.finish() ?? "")
+            guard !s.isEmpty else {
+                throw AppError(.unprocessableEntity, "file.encoding", field: "file", zh: "文件应为 UTF-8 或 GB18030 编码的 CSV", en: "The file must be a UTF-8 or GB18030 CSV")
             }
             csv = s
-        } else if let text = form.text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        } else if let text = form.fields["text"], !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             csv = text
         } else {
             throw AppError(.unprocessableEntity, "file.required", field: "file", zh: "请选择 CSV 文件或粘贴内容", en: "Choose a CSV file or paste the rows")

@@ -11,15 +11,16 @@ struct ElderPages: RouteCollection {
         elders.post(use: create)
         elders.get("export", use: export)
         elders.get("import", use: importPage)
-        elders.on(.POST, "import", body: .collect(maxSize: "200mb"), use: importRoster)
+        elders.on(.POST, "import", body: .stream, use: importRoster).streamingUpload()
         elders.get("import", "errors", use: errorsCSV)
         elders.get("import", "status", use: importStatus)
-        elders.on(.POST, "events", "import", body: .collect(maxSize: "100mb"), use: importEvents)
+        elders.on(.POST, "events", "import", body: .stream, use: importEvents).streamingUpload()
         elders.get(":elderID", use: show)
         elders.get(":elderID", "edit", use: editForm)
         elders.post(":elderID", use: update)
         elders.post(":elderID", "unmask", use: unmask)
         elders.post(":elderID", "events", use: recordEvent)
+        elders.post(":elderID", "delete", use: delete)
     }
 
     struct Option: Encodable { var code: String; var name: String; var selected: Bool }
@@ -149,6 +150,15 @@ struct ElderPages: RouteCollection {
         let form = try req.content.decode(EventForm.self)
         try await ElderWrites.recordEvent(e, kind: form.kind, date: form.date, source: form.source ?? "", destination: form.destination, req: req)
         return req.redirect(to: "/elders/\(e.id!.uuidString)?notice=elder_saved")
+    }
+
+    struct DeleteForm: Content { var reason: String? }
+
+    @Sendable func delete(req: Request) async throws -> Response {
+        try req.require(.registryEdit)
+        let e = try await req.findScoped(Elder.self, try EldersAPI.elderID(req))
+        try await ElderWrites.delete(e, reason: try req.content.decode(DeleteForm.self).reason, req: req)
+        return req.redirect(to: "/elders?notice=elder_deleted")
     }
 
     // MARK: forms
@@ -327,23 +337,10 @@ struct ElderPages: RouteCollection {
                                         ImportPage(report: nil, hasErrors: false, hasUnknown: false, shownErrors: [], moreErrors: false, errorsLink: nil, events: nil), req: req)
     }
 
-    struct UploadForm: Content { var file: File?; var dryRun: String?; var kind: String? }
-
-    func upload(_ req: Request) throws -> (Data, UploadForm) {
-        let form = try req.content.decode(UploadForm.self)
-        guard let file = form.file, file.data.readableBytes > 0 else {
-            throw AppError(.unprocessableEntity, "file.required", field: "file", zh: "请选择文件", en: "Choose a file")
-        }
-        return (Data(buffer: file.data), form)
-    }
-
     @Sendable func importRoster(req: Request) async throws -> Response {
         try req.require(.registryImport)
-        let form = try req.content.decode(UploadForm.self)
-        guard let file = form.file, file.data.readableBytes > 0 else {
-            throw AppError(.unprocessableEntity, "file.required", field: "file", zh: "请选择文件", en: "Choose a file")
-        }
-        let job = try await WebRosterImport.start(data: Data(buffer: file.data), fileName: file.filename, dryRun: form.dryRun == "true", req: req)
+        let upload = try await UploadSpool.form(req)
+        let job = try await WebRosterImport.start(upload, dryRun: upload.fields["dryRun"] == "true", req: req)
         return req.redirect(to: "/elders/import/status?job=\(job)")
     }
 
@@ -383,9 +380,9 @@ struct ElderPages: RouteCollection {
 
     @Sendable func importEvents(req: Request) async throws -> Response {
         try req.require(.registryImport)
-        let (data, form) = try upload(req)
-        let kind = form.kind.flatMap(LifeEvent.Kind.init(rawValue:))
-        let report = try await ElderWrites.importEvents(data, kind: kind, source: "", req: req)
+        let upload = try await UploadSpool.form(req)
+        let kind = upload.fields["kind"].flatMap(LifeEvent.Kind.init(rawValue:))
+        let report = try await ElderWrites.importEvents(upload, kind: kind, source: "", req: req)
         return try await WebPage.render("elder-import", title: UIStrings.text("elders_import", req.locale), ImportPage(
             report: nil, hasErrors: false, hasUnknown: false, shownErrors: [], moreErrors: false, errorsLink: nil, events: report), req: req)
     }

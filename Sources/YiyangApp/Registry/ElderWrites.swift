@@ -43,6 +43,33 @@ enum ElderWrites {
         }
     }
 
+    /// Removes a record registered in error (a person who is not a resident, a test entry, a
+    /// record made twice under a mistyped number). The registry otherwise never forgets: a
+    /// death or a move-out is a status with its event, and a person with recorded events
+    /// cannot be deleted. The audit entry keeps the masked record and the reason.
+    /// Modules that come to reference people (assessments, benefits) add their refusal here.
+    static func delete(_ e: Elder, reason rawReason: String?, req: Request) async throws {
+        try req.require(.registryEdit)
+        let reason = (rawReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard reason.count >= 2 else {
+            throw AppError(.unprocessableEntity, "elder.delete_reason", field: "reason",
+                           zh: "请填写删除原因（如“误登记”“重复登记”）", en: "Give the reason for deleting (such as \"registered in error\")")
+        }
+        let id = try e.requireID()
+        if try await LifeEvent.query(on: req.db).filter(\.$elderID == id).count() > 0 {
+            throw AppError(.conflict, "elder.has_events", field: nil,
+                           zh: "此人已有死亡或迁出记录，档案须保留，不能删除", en: "This person has a recorded death or move-out; the record must be kept")
+        }
+        let before = ElderView(e, contacts: try await e.$contacts.get(on: req.db))
+        try await req.db.transaction { tx in
+            try await ElderChange.query(on: tx).filter(\.$elderID == id).delete()
+            try await ElderContact.query(on: tx).filter(\.$elder.$id == id).delete()
+            try await e.delete(on: tx)
+        }
+        try await AuditLog.record(on: req, action: .elderDeleted, entityType: "elder", entityID: id.uuidString,
+                                  region: e.residenceRegion, before: before, after: ["reason": reason])
+    }
+
     /// The full personal data, for those who may see it; every look is audited.
     static func unmasked(_ e: Elder, req: Request) async throws -> ElderView {
         try req.require(.personalDataUnmask)
@@ -70,22 +97,11 @@ enum ElderWrites {
                                   region: e.residenceRegion, before: before, after: ["event": event.id?.uuidString ?? "", "kind": kind.rawValue, "date": date.description])
     }
 
-    static func importRoster(_ data: Data, contentType: HTTPMediaType?, dryRun: Bool, req: Request) async throws -> RosterImporter.Report {
+    static func importRoster(_ upload: SpooledUpload, dryRun: Bool, req: Request) async throws -> RosterImporter.Report {
         let actor = try req.require(.registryImport)
         let importer = try await RosterImporter.make(req: req, dryRun: dryRun)
-        if XLSXReader.looksLikeXLSX(data) || contentType?.subType.contains("spreadsheetml") == true {
-            for row in try XLSXReader.rows(data) { try await importer.add(row: row.number, cells: row.cells, fromSpreadsheet: true) }
-        } else {
-            var stream = CSVByteStream()
-            var offset = 0
-            while offset < data.count {
-                let end = min(offset + 1 << 20, data.count)
-                for r in stream.feed(data.subdata(in: offset..<end)) { try await importer.add(r) }
-                offset = end
-            }
-            for r in stream.finish() { try await importer.add(r) }
-        }
-        let report = try await importer.finish()
+        defer { withExtendedLifetime(upload) {} }
+        let report = try await importer.read(try upload.requiredFile, temporaryDirectory: req.application.yiyang.temporaryDirectory, threadPool: req.application.threadPool)
         if !dryRun {
             try await AuditLog.record(on: req, action: .eldersImported, entityType: "elder", entityID: nil, region: actor.region.value,
                                       after: ["imported": report.imported, "updated": report.updated, "unchanged": report.unchanged, "rejected": report.rejected])
@@ -93,13 +109,12 @@ enum ElderWrites {
         return report
     }
 
-    static func importEvents(_ data: Data, kind: LifeEvent.Kind?, source: String, req: Request) async throws -> LifeEventImporter.Report {
+    static func importEvents(_ upload: SpooledUpload, kind: LifeEvent.Kind?, source: String, req: Request) async throws -> LifeEventImporter.Report {
         let actor = try req.require(.registryImport)
         let importer = LifeEventImporter(service: ElderService(req: req, source: "event"), scope: try req.regionScope(), defaultKind: kind,
                                          defaultSource: source.isEmpty ? "exchange-file" : source, locale: req.locale)
-        var stream = CSVByteStream()
-        for r in stream.feed(data) + stream.finish() { try await importer.add(r) }
-        let report = importer.report
+        defer { withExtendedLifetime(upload) {} }
+        let report = try await importer.read(try upload.requiredFile, temporaryDirectory: req.application.yiyang.temporaryDirectory, threadPool: req.application.threadPool)
         try await AuditLog.record(on: req, action: .lifeEventsImported, entityType: "life_event", entityID: nil, region: actor.region.value,
                                   after: ["matched": report.matched, "unmatched": report.unmatched, "alreadyRecorded": report.alreadyRecorded, "rejected": report.rejected])
         return report

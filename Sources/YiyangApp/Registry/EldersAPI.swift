@@ -67,15 +67,16 @@ struct EldersAPI: RouteCollection {
         elders.get(use: search)
         elders.post(use: create)
         elders.get("export", use: export)
-        elders.on(.POST, "import", body: .collect(maxSize: "200mb"), use: importRoster)
+        elders.on(.POST, "import", body: .stream, use: importRoster)
         elders.get(":elderID", use: show)
         elders.patch(":elderID", use: update)
+        elders.delete(":elderID", use: delete)
         elders.post(":elderID", "unmask", use: unmask)
         elders.get(":elderID", "history", use: history)
         elders.post(":elderID", "events", use: recordEvent)
         let events = routes.grouped("elder-events")
         events.get(use: listEvents)
-        events.on(.POST, "import", body: .collect(maxSize: "100mb"), use: importEvents)
+        events.on(.POST, "import", body: .stream, use: importEvents)
     }
 
     static func elderID(_ req: Request) throws -> UUID {
@@ -122,6 +123,17 @@ struct EldersAPI: RouteCollection {
         return ElderView(e, contacts: try await e.$contacts.get(on: req.db))
     }
 
+    struct DeleteBody: Content { var reason: String? }
+
+    /// Only for a record registered in error; the reason comes as `?reason=` or in a JSON body.
+    @Sendable func delete(req: Request) async throws -> HTTPStatus {
+        try req.require(.registryEdit)
+        let e = try await req.findScoped(Elder.self, try Self.elderID(req))
+        let reason = req.query[String.self, at: "reason"] ?? (try? req.content.decode(DeleteBody.self))?.reason
+        try await ElderWrites.delete(e, reason: reason, req: req)
+        return .noContent
+    }
+
     @Sendable func unmask(req: Request) async throws -> ElderView {
         try req.require(.registryUse)
         let e = try await req.findScoped(Elder.self, try Self.elderID(req))
@@ -145,12 +157,8 @@ struct EldersAPI: RouteCollection {
 
     @Sendable func importRoster(req: Request) async throws -> RosterImporter.Report {
         try req.require(.registryImport)
-        guard let body = req.body.data, body.readableBytes > 0 else {
-            throw AppError(.badRequest, "body.empty", field: "body", zh: "请求体应为名册文件（CSV 或 XLSX）", en: "The request body must be the roster file (CSV or XLSX)")
-        }
         let dryRun = req.query[Bool.self, at: "dryRun"] ?? false
-        let data = Data(buffer: body)
-        return try await ElderWrites.importRoster(data, contentType: req.headers.contentType, dryRun: dryRun, req: req)
+        return try await ElderWrites.importRoster(try await UploadSpool.body(req), dryRun: dryRun, req: req)
     }
 
     @Sendable func export(req: Request) async throws -> Response {
@@ -178,16 +186,13 @@ struct EldersAPI: RouteCollection {
 
     @Sendable func importEvents(req: Request) async throws -> LifeEventImporter.Report {
         try req.require(.registryImport)
-        guard let body = req.body.data, body.readableBytes > 0 else {
-            throw AppError(.badRequest, "body.empty", field: "body", zh: "请求体应为 CSV 文件", en: "The request body must be the CSV file")
-        }
         let kind = try req.query[String.self, at: "kind"].map { raw -> LifeEvent.Kind in
             guard let k = LifeEvent.Kind(rawValue: raw) else {
                 throw AppError(.badRequest, "query.kind", field: "kind", zh: "kind 应为 death 或 move_out", en: "kind must be death or move_out")
             }
             return k
         }
-        return try await ElderWrites.importEvents(Data(buffer: body), kind: kind, source: req.query[String.self, at: "source"] ?? "", req: req)
+        return try await ElderWrites.importEvents(try await UploadSpool.body(req), kind: kind, source: req.query[String.self, at: "source"] ?? "", req: req)
     }
 }
 

@@ -39,6 +39,9 @@ actor ImportJobs {
     }
     func fail(_ id: String, _ message: String) { jobs[id]?.failure = message }
 
+    /// Jobs still reading their file.
+    var running: Int { jobs.values.filter { !$0.finished }.count }
+
     /// A job, for its owner only.
     func job(_ id: String, owner: UUID) -> Job? {
         guard let j = jobs[id], j.ownerID == owner else { return nil }
@@ -58,35 +61,23 @@ extension Application {
 
 enum WebRosterImport {
     /// Starts the import of an uploaded file and returns the job id.
-    static func start(data: Data, fileName: String, dryRun: Bool, req: Request) async throws -> String {
+    static func start(_ upload: SpooledUpload, dryRun: Bool, req: Request) async throws -> String {
         let actor = try req.require(.registryImport)
+        let file = try upload.requiredFile
         let importer = try await RosterImporter.make(req: req, dryRun: dryRun)
         let id = SessionSecrets.newToken()
         let jobs = req.application.importJobs
-        await jobs.start(.init(id: id, ownerID: actor.userID, fileName: fileName, totalBytes: data.count))
+        await jobs.start(.init(id: id, ownerID: actor.userID, fileName: upload.fileName, totalBytes: upload.bytes))
         let app = req.application
         let locale = req.locale
         let audit = (address: req.clientAddress, agent: String((req.headers.first(name: .userAgent) ?? "").prefix(300)), requestID: req.requestID)
         Task {
             do {
-                if XLSXReader.looksLikeXLSX(data) {
-                    let rows = try XLSXReader.rows(data)
-                    for (i, row) in rows.enumerated() {
-                        try await importer.add(row: row.number, cells: row.cells, fromSpreadsheet: true)
-                        if i % 500 == 0 { await jobs.progress(id, bytes: data.count * i / max(rows.count, 1), rows: i) }
-                    }
-                } else {
-                    var stream = CSVByteStream()
-                    var offset = 0
-                    while offset < data.count {
-                        let end = min(offset + 256 * 1024, data.count)
-                        for r in stream.feed(data.subdata(in: offset..<end)) { try await importer.add(r) }
-                        offset = end
-                        await jobs.progress(id, bytes: offset, rows: importer.rowsRead)
-                    }
-                    for r in stream.finish() { try await importer.add(r) }
+                let report = try await importer.read(file, temporaryDirectory: app.yiyang.temporaryDirectory, threadPool: app.threadPool) {
+                    done, total, rows in
+                    // Progress in the file's own measure (the unpacked sheet for XLSX), as a share of the upload.
+                    await jobs.progress(id, bytes: total > 0 ? Int(Double(done) / Double(total) * Double(upload.bytes)) : 0, rows: rows)
                 }
-                let report = try await importer.finish()
                 var link: String? = nil
                 if !report.errors.isEmpty {
                     let token = try saveErrors(report, owner: actor.userID, locale: locale, app: app)
@@ -95,7 +86,7 @@ enum WebRosterImport {
                 if !dryRun {
                     let entry = AuditEntry()
                     entry.at = Date(); entry.actorID = actor.userID; entry.actorUsername = actor.username; entry.actorRoles = actor.roleCodes
-                    entry.action = AuditAction.eldersImported.rawValue; entry.entityType = "elder"; entry.entityID = fileName
+                    entry.action = AuditAction.eldersImported.rawValue; entry.entityType = "elder"; entry.entityID = upload.fileName
                     entry.regionCode = actor.region.value; entry.beforeJSON = nil
                     entry.afterJSON = try AuditLog.encode(["imported": report.imported, "updated": report.updated,
                                                             "unchanged": report.unchanged, "rejected": report.rejected])

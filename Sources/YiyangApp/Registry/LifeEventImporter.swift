@@ -42,9 +42,21 @@ final class LifeEventImporter: @unchecked Sendable {
         self.locale = locale
     }
 
-    func add(_ record: CSVRecord) async throws {
+    /// Reads a whole CSV or XLSX exchange file, a batch of lines at a time.
+    func read(_ file: URL, temporaryDirectory: URL, threadPool: NIOThreadPool) async throws -> Report {
+        let reader = try await threadPool.runIfActive { try TabularFileReader(file: file, temporaryDirectory: temporaryDirectory) }
+        while let rows = try await threadPool.runIfActive({ try reader.next() }) {
+            for r in rows { try await add(row: r.number, cells: r.cells, fromSpreadsheet: r.fromSpreadsheet) }
+        }
+        if columns == nil {
+            throw AppError(.unprocessableEntity, "import.empty", field: "file", zh: "文件是空的", en: "The file is empty")
+        }
+        return report
+    }
+
+    func add(row: Int, cells fields: [String], fromSpreadsheet: Bool = false) async throws {
         guard let columns else {
-            let mapped = record.fields.map { h in
+            let mapped = fields.map { h in
                 let key = h.trimmingCharacters(in: .whitespaces).lowercased()
                 return Self.aliases.first { $0.value.contains(key) }?.key
             }
@@ -56,14 +68,19 @@ final class LifeEventImporter: @unchecked Sendable {
             return
         }
         var cell: [String: String] = [:]
-        for (i, key) in columns.enumerated() where key != nil && i < record.fields.count {
-            cell[key!] = record.fields[i].trimmingCharacters(in: .whitespaces)
+        for (i, key) in columns.enumerated() where key != nil && i < fields.count {
+            cell[key!] = fields[i].trimmingCharacters(in: .whitespaces)
+        }
+        if cell.values.allSatisfy(\.isEmpty) { return }
+        // A date cell of a spreadsheet arrives as a day count (Excel's serial number).
+        if fromSpreadsheet, let serial = Int(cell["date"] ?? ""), (1...80_000).contains(serial), let d = CalendarDate(excelSerial: serial) {
+            cell["date"] = d.description
         }
         let rawID = cell["idNumber"] ?? ""
         // Masked for everyone, like the roster report.
         let shownID = CitizenID.mask(rawID.uppercased())
         func line(_ outcome: String, _ message: LocalizedText) {
-            report.lines.append(Line(row: record.line, idNumber: shownID, outcome: outcome, message: message.text(locale)))
+            report.lines.append(Line(row: row, idNumber: shownID, outcome: outcome, message: message.text(locale)))
         }
         guard let id = CitizenID(rawID) else {
             report.rejected += 1

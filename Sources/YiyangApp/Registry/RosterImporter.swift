@@ -81,11 +81,6 @@ final class RosterImporter: @unchecked Sendable {
         report.errors.append(RowError(row: row, column: column, value: shown, rule: rule, message: message.text(options.locale)))
     }
 
-    /// One record of the file; the first is the header.
-    func add(_ record: CSVRecord) async throws {
-        try await add(row: record.line, cells: record.fields)
-    }
-
     func add(row: Int, cells raw: [String], fromSpreadsheet: Bool = false) async throws {
         guard let header else {
             self.header = raw
@@ -142,6 +137,19 @@ final class RosterImporter: @unchecked Sendable {
             if report.errors.count > errorsBefore { report.rejected += 1 }
         }
         if batch.count >= options.batchSize { try await flush() }
+    }
+
+    /// Reads a whole CSV or XLSX file through the importer, a batch of rows at a time, and
+    /// reports progress (bytes read, bytes in all, rows) after each batch. File reading runs on
+    /// the thread pool, off the threads that serve requests.
+    func read(_ file: URL, temporaryDirectory: URL, threadPool: NIOThreadPool,
+              progress: @Sendable (_ done: Int, _ total: Int, _ rows: Int) async -> Void = { _, _, _ in }) async throws -> Report {
+        let reader = try await threadPool.runIfActive { try TabularFileReader(file: file, temporaryDirectory: temporaryDirectory) }
+        while let rows = try await threadPool.runIfActive({ try reader.next() }) {
+            for r in rows { try await add(row: r.number, cells: r.cells, fromSpreadsheet: r.fromSpreadsheet) }
+            await progress(reader.doneBytes, reader.totalBytes, rowsRead)
+        }
+        return try await finish()
     }
 
     func finish() async throws -> Report {

@@ -143,6 +143,11 @@ enum UIStrings {
         "elders_unmasked_notice": .init(zh: "您正在查看完整个人信息，此次查看已记入审计日志。", en: "You are viewing full personal data; this view is in the audit log."),
         "elders_history": .init(zh: "变更记录", en: "History"),
         "elders_event_title": .init(zh: "记录死亡或迁出", en: "Record a death or move-out"),
+        "elders_delete_title": .init(zh: "删除误登记的档案", en: "Delete a record registered in error"),
+        "elders_delete_help": .init(zh: "仅用于误登记或重复登记。去世或迁出请用上方“记录死亡或迁出”，档案须保留。删除不可撤销，原因记入审计日志。",
+                                    en: "Only for a record made in error or twice. For a death or move-out use the form above: that record is kept. Deleting cannot be undone; the reason goes to the audit log."),
+        "elders_delete_reason": .init(zh: "删除原因", en: "Reason"),
+        "elders_delete": .init(zh: "删除档案", en: "Delete record"),
         "elders_event_kind": .init(zh: "事件", en: "Event"),
         "elders_event_death": .init(zh: "死亡", en: "Death"),
         "elders_event_move": .init(zh: "迁出", en: "Move out"),
@@ -175,6 +180,7 @@ enum UIStrings {
         "roles_saved": .init(zh: "角色权限已保存。", en: "Role permissions saved."),
         "logged_out": .init(zh: "您已安全退出。", en: "You have signed out."),
         "elder_saved": .init(zh: "已保存。", en: "Saved."),
+        "elder_deleted": .init(zh: "档案已删除，删除原因已记入审计日志。", en: "The record is deleted; the reason is in the audit log."),
     ]
 
     static func table(_ locale: UILocale) -> [String: String] {

@@ -150,18 +150,57 @@ enum CSRF {
         if let t = req.actor?.csrfToken { return t }
         return req.cookies[WebCookie.csrf]?.string
     }
+
+    static func matches(_ sent: String?, _ req: Request) -> Bool {
+        guard let expected = expected(req), let sent else { return false }
+        let x = Array(sent.utf8), y = Array(expected.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in x.indices { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+
+    static func failure() -> AppError {
+        AppError(.forbidden, "csrf.invalid", field: "_csrf",
+                 zh: "表单已失效（缺少或错误的安全令牌），请返回刷新页面后重试",
+                 en: "The form has expired (missing or wrong security token); go back, reload the page and try again")
+    }
+
+    private struct DeferredKey: StorageKey { typealias Value = Bool }
+
+    /// A streamed multipart upload: its token is in the body, which has not been read when the
+    /// middleware runs. `UploadSpool.form` checks it before it writes a byte of the file.
+    static func isDeferred(_ req: Request) -> Bool { req.storage[DeferredKey.self] ?? false }
+    fileprivate static func deferCheck(_ req: Request) { req.storage[DeferredKey.self] = true }
+}
+
+extension Route {
+    /// Marks a route that reads its body as a stream through `UploadSpool.form`, which checks
+    /// the form's CSRF token itself.
+    @discardableResult
+    func streamingUpload() -> Route {
+        userInfo["yiyang.streamsUpload"] = true
+        return self
+    }
+    var streamsUpload: Bool { userInfo["yiyang.streamsUpload"] as? Bool ?? false }
 }
 
 struct CSRFMiddleware: AsyncMiddleware {
     static let unsafeMethods: [HTTPMethod] = [.POST, .PUT, .PATCH, .DELETE]
+    /// Forms other than streamed uploads are small; files go through `UploadSpool`.
+    static let formLimit = 16 << 20
 
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if Self.unsafeMethods.contains(req.method) {
-            let sent = req.headers.first(name: "X-CSRF-Token") ?? (try? req.content.get(String.self, at: "_csrf"))
-            guard let expected = CSRF.expected(req), let sent, constantTimeEqual(sent, expected) else {
-                throw AppError(.forbidden, "csrf.invalid", field: "_csrf",
-                               zh: "表单已失效（缺少或错误的安全令牌），请返回刷新页面后重试",
-                               en: "The form has expired (missing or wrong security token); go back, reload the page and try again")
+            if let header = req.headers.first(name: "X-CSRF-Token") {
+                guard CSRF.matches(header, req) else { throw CSRF.failure() }
+            } else if req.body.data == nil, req.route?.streamsUpload == true, req.headers.contentType?.type == "multipart" {
+                CSRF.deferCheck(req)
+            } else {
+                // The route collects its body after the middleware has run; a form bigger than
+                // the first network read would otherwise arrive here unread.
+                if req.body.data == nil { _ = try await req.body.collect(max: Self.formLimit).get() }
+                guard CSRF.matches(try? req.content.get(String.self, at: "_csrf"), req) else { throw CSRF.failure() }
             }
         }
         let res = try await next.respond(to: req)
@@ -169,14 +208,6 @@ struct CSRFMiddleware: AsyncMiddleware {
             res.cookies[WebCookie.csrf] = WebCookies.make(fresh, req: req, maxAge: nil)
         }
         return res
-    }
-
-    func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var diff: UInt8 = 0
-        for i in x.indices { diff |= x[i] ^ y[i] }
-        return diff == 0
     }
 }
 

@@ -22,3 +22,18 @@ extension Application {
             .create(facts, contacts: [], scope: RegionScope(region: .root))
     }
 }
+
+/// The rows of an .xlsx held in memory, read the way imports read files.
+enum XLSXRows {
+    static func read(_ data: Data) throws -> [XLSXSheetReader.Row] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yiyang-xlsx-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("book.xlsx")
+        try data.write(to: file)
+        let reader = try XLSXSheetReader(file: file, temporaryDirectory: dir)
+        var rows: [XLSXSheetReader.Row] = []
+        while let batch = try reader.next() { rows += batch }
+        return rows
+    }
+}
