@@ -28,17 +28,30 @@ struct RegionScopeTests {
         _ = try await app.token("demo_township")
         let audit = try #require(try await AuditEntry.query(on: app.db).filter(\.$regionCode == Self.siblingRegion).first())
         let elder = try await app.makeElder("周秘密", id: makeID("130102", "19380808", 555), region: "130102001001")
+        let assessment = Assessment()
+        assessment.elderID = elder.id!; assessment.regionCode = elder.residenceRegion; assessment.instrument = "gbt42195-2022"
+        assessment.reason = "first"; assessment.requestedVia = "staff"; assessment.requestNote = ""; assessment.requestedBy = "demo_township"
+        assessment.status = Assessment.Status.requested.rawValue; assessment.draft = AssessmentAnswers(answers: [:])
+        try await assessment.create(on: app.db)
+        let outcome = try AssessmentScoring.score(AssessmentInstruments.gbt42195_2022, AssessmentAnswers(
+            answers: Dictionary(uniqueKeysWithValues: AssessmentInstruments.gbt42195_2022.items.map { ($0.code, $0.maxScore) }))).get()
+        let result = AssessmentService.makeResult(outcome: outcome, answers: AssessmentAnswers(answers: [:]), elderID: elder.id!,
+                                                  region: elder.residenceRegion, assessedOn: .today(), validityMonths: 12,
+                                                  assessors: "甲", agency: "乙", origin: "imported", recordedBy: "demo_township")
+        try await result.create(on: app.db)
         return SiblingRecords(values: [
+            "assessmentID": assessment.id!.uuidString,
+            "resultID": result.id!.uuidString,
             "code": "130102001001",              // a community under the sibling township
             "userID": sibling.id!.uuidString,
             "auditID": audit.id!.uuidString,
             "elderID": elder.id!.uuidString,
         ], secrets: ["建北", "demo_township\"", sibling.id!.uuidString, audit.id!.uuidString, "130102001001", "东风社区",
-                     elder.id!.uuidString, "周秘密"])
+                     elder.id!.uuidString, "周秘密", assessment.id!.uuidString, result.id!.uuidString])
     }
 
     /// Parameters that do not name region-owned data.
-    static let unscopedParameters: [String: String] = ["role": "township", "file": "app.css"]
+    static let unscopedParameters: [String: String] = ["role": "township", "file": "app.css", "instrument": "gbt42195-2022"]
 
     @Test("every route that takes an id answers 404 for a sibling township's record", arguments: TestDatabase.all)
     func walkEveryRoute(db: TestDatabase) async throws {
@@ -133,7 +146,7 @@ struct RegionScopeTests {
         let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
             .compactMap { $0 as? URL }.filter { $0.lastPathComponent.hasSuffix("API.swift") || $0.lastPathComponent.hasSuffix("Pages.swift") }
         #expect(files.count >= 6)
-        let scopedModels = ["Region", "User", "AuditEntry", "Elder", "LifeEvent"]
+        let scopedModels = ["Region", "User", "AuditEntry", "Elder", "LifeEvent", "Assessment", "AssessmentResult"]
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
             for model in scopedModels {

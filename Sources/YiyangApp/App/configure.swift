@@ -55,6 +55,7 @@ public func configure(_ app: Application, config: AppConfig, database: DatabaseC
         app.databases.use(.postgres(configuration: pg, maxConnectionsPerEventLoop: 4), as: .psql)
     }
     app.databases.middleware.use(AuditAppendOnly())
+    app.databases.middleware.use(AssessmentResultsAreFinal())
 
     Migrations.register(on: app)
 
@@ -85,6 +86,8 @@ enum Migrations {
         app.migrations.add(CreateFoundationIndexes())
         app.migrations.add(CreateRegistry())
         app.migrations.add(GrantNewPermissions(permissions: [.registryEdit, .registryImport, .personalDataUnmask], version: "006"))
+        app.migrations.add(CreateAssessment())
+        app.migrations.add(GrantNewPermissions(permissions: [.assessmentManage, .assessmentPerform], version: "008"))
     }
 }
 

@@ -38,6 +38,7 @@ func routes(_ app: Application) throws {
     try apiAccount.register(collection: AuditAPI())
     try apiAccount.register(collection: EldersAPI())
     try apiAccount.register(collection: ReferenceCodesAPI())
+    try apiAccount.register(collection: AssessmentsAPI())
 
     let web = authenticated.grouped(CSRFMiddleware())
     try web.register(collection: home)

@@ -102,6 +102,15 @@ enum AuditAction: String, CaseIterable, Codable {
     case lifeEventRecorded = "life_event.recorded"
     case lifeEventsImported = "life_events.imported"
     case referenceCodeAdded = "reference_code.added"
+    case assessmentRequested = "assessment.requested"
+    case assessmentAssigned = "assessment.assigned"
+    case assessmentSubmitted = "assessment.submitted"
+    case assessmentApproved = "assessment.approved"
+    case assessmentRejected = "assessment.rejected"
+    case assessmentCancelled = "assessment.cancelled"
+    case assessmentImported = "assessment.imported"
+    case assessmentExported = "assessment.exported"
+    case assessmentPolicyChanged = "assessment.policy_changed"
 
     var label: LocalizedText {
         switch self {
@@ -131,6 +140,15 @@ enum AuditAction: String, CaseIterable, Codable {
         case .lifeEventRecorded: .init(zh: "记录死亡或迁出", en: "Death or move-out recorded")
         case .lifeEventsImported: .init(zh: "导入死亡或迁出数据", en: "Life events imported")
         case .referenceCodeAdded: .init(zh: "增加代码表项", en: "Code added to a list")
+        case .assessmentRequested: .init(zh: "申请能力评估", en: "Assessment requested")
+        case .assessmentAssigned: .init(zh: "评估派单", en: "Assessment assigned")
+        case .assessmentSubmitted: .init(zh: "提交评估结果", en: "Assessment submitted")
+        case .assessmentApproved: .init(zh: "评估审核通过", en: "Assessment signed off")
+        case .assessmentRejected: .init(zh: "评估审核未通过", en: "Assessment rejected")
+        case .assessmentCancelled: .init(zh: "撤销评估", en: "Assessment cancelled")
+        case .assessmentImported: .init(zh: "导入外部评估结果", en: "Assessment result imported")
+        case .assessmentExported: .init(zh: "导出评估结果", en: "Assessment result exported")
+        case .assessmentPolicyChanged: .init(zh: "修改评估设置", en: "Assessment settings changed")
         }
     }
 }

@@ -47,7 +47,7 @@ enum ElderWrites {
     /// record made twice under a mistyped number). The registry otherwise never forgets: a
     /// death or a move-out is a status with its event, and a person with recorded events
     /// cannot be deleted. The audit entry keeps the masked record and the reason.
-    /// Modules that come to reference people (assessments, benefits) add their refusal here.
+    /// Modules that come to reference people (assessments, benefits…) add their refusal here.
     static func delete(_ e: Elder, reason rawReason: String?, req: Request) async throws {
         try req.require(.registryEdit)
         let reason = (rawReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -59,6 +59,12 @@ enum ElderWrites {
         if try await LifeEvent.query(on: req.db).filter(\.$elderID == id).count() > 0 {
             throw AppError(.conflict, "elder.has_events", field: nil,
                            zh: "此人已有死亡或迁出记录，档案须保留，不能删除", en: "This person has a recorded death or move-out; the record must be kept")
+        }
+        let cases = try await Assessment.query(on: req.db).filter(\.$elderID == id).count()
+        let results = try await AssessmentResult.query(on: req.db).filter(\.$elderID == id).count()
+        if cases + results > 0 {
+            throw AppError(.conflict, "elder.has_assessments", field: nil,
+                           zh: "此人已有能力评估记录，档案须保留，不能删除", en: "This person has capability assessments; the record must be kept")
         }
         let before = ElderView(e, contacts: try await e.$contacts.get(on: req.db))
         try await req.db.transaction { tx in

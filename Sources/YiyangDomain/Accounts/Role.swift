@@ -41,6 +41,8 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case registryEdit = "registry.edit"
     case registryImport = "registry.import"
     case assessmentUse = "assessment.use"
+    case assessmentManage = "assessment.manage"
+    case assessmentPerform = "assessment.perform"
     case benefitsUse = "benefits.use"
     case institutionsUse = "institutions.use"
     case servicesUse = "services.use"
@@ -67,6 +69,8 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
         case .registryEdit: LocalizedText(zh: "登记和修改老年人信息", en: "Register and edit elderly people")
         case .registryImport: LocalizedText(zh: "批量导入老年人名册与生命事件", en: "Import rosters and life events")
         case .assessmentUse: LocalizedText(zh: "能力综合评估", en: "Capability assessment")
+        case .assessmentManage: LocalizedText(zh: "受理、派单与审核评估", en: "Request, assign and sign off assessments")
+        case .assessmentPerform: LocalizedText(zh: "作为评估员填写评估表", en: "Carry out assessments as an assessor")
         case .benefitsUse: LocalizedText(zh: "基本养老服务与补贴", en: "Benefits and allowances")
         case .institutionsUse: LocalizedText(zh: "养老机构", en: "Care institutions")
         case .servicesUse: LocalizedText(zh: "居家社区服务", en: "Home and community services")
@@ -95,7 +99,7 @@ public struct PlatformModule: Sendable, Identifiable {
 
     public static let all: [PlatformModule] = [
         .init(id: "registry", number: 1, permission: .registryUse, summary: .init(zh: "登记每一位老年人的身份、类别与状态", en: "Every elderly person's identity, categories and status"), available: true, path: "/elders"),
-        .init(id: "assessment", number: 2, permission: .assessmentUse, summary: .init(zh: "GB/T 42195-2022 能力评估与复评", en: "GB/T 42195-2022 capability assessment"), available: false, path: "/assessment"),
+        .init(id: "assessment", number: 2, permission: .assessmentUse, summary: .init(zh: "GB/T 42195-2022 能力评估与复评", en: "GB/T 42195-2022 capability assessment"), available: true, path: "/assessment"),
         .init(id: "benefits", number: 3, permission: .benefitsUse, summary: .init(zh: "高龄津贴、护理补贴、服务补贴与发放", en: "Allowances, subsidies and payment runs"), available: false, path: "/benefits"),
         .init(id: "institutions", number: 4, permission: .institutionsUse, summary: .init(zh: "机构备案、床位、入住与轮候", en: "Filing, beds, residents and waiting lists"), available: false, path: "/institutions"),
         .init(id: "services", number: 5, permission: .servicesUse, summary: .init(zh: "服务点、订单、上门核验、助餐与结算", en: "Service points, orders, verified visits, meals, settlement"), available: false, path: "/services"),
@@ -119,10 +123,11 @@ public enum PermissionTable {
                                          .indicatorsUse, .childcareUse]
         return [
             .admin: Set(Permission.allCases),
-            .bureau: modules.union([.regionsView, .usersView, .auditView, .personalDataUnmask, .registryEdit, .registryImport]),
-            .township: [.regionsView, .usersView, .registryUse, .registryEdit, .registryImport, .personalDataUnmask, .assessmentUse, .benefitsUse, .servicesUse, .visitsUse, .alarmsUse, .indicatorsUse],
+            .bureau: modules.union([.regionsView, .usersView, .auditView, .personalDataUnmask, .registryEdit, .registryImport, .assessmentManage]),
+            .township: [.regionsView, .usersView, .registryUse, .registryEdit, .registryImport, .personalDataUnmask, .assessmentUse, .assessmentManage,
+                        .benefitsUse, .servicesUse, .visitsUse, .alarmsUse, .indicatorsUse],
             .community: [.regionsView, .registryUse, .registryEdit, .benefitsUse, .servicesUse, .visitsUse, .alarmsUse],
-            .assessor: [.regionsView, .assessmentUse],
+            .assessor: [.regionsView, .assessmentUse, .assessmentPerform],
             .institution: [.institutionsUse, .workforceUse],
             .provider: [.servicesUse, .workforceUse],
             .caregiver: [.servicesUse],
