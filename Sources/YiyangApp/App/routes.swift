@@ -52,6 +52,7 @@ func routes(_ app: Application) throws {
     try webAccount.register(collection: RolePages())
     try webAccount.register(collection: AuditPages())
     try webAccount.register(collection: ElderPages())
+    try webAccount.register(collection: AssessmentPages())
 }
 
 struct Health: Content {

@@ -87,8 +87,11 @@ struct ElderPages: RouteCollection {
         var living: String; var economic: String; var categories: String; var insurance: String; var status: String
         var hasContacts: Bool; var history: [History]; var unmasked: Bool; var canEdit: Bool; var canUnmask: Bool
         var isLiving: Bool
+        /// The capability level in force, from the assessment module, and the person's assessments.
+        var assessment: ElderAssessments?
         enum CodingKeys: String, CodingKey {
             case elder, genderAge, phones, household, residence, economic, categories, insurance, status, hasContacts, history, unmasked, canEdit, canUnmask
+            case assessment
             case living = "livingArrangementName", isLiving = "living"
         }
     }
@@ -126,7 +129,8 @@ struct ElderPages: RouteCollection {
                         field: Self.fieldNames[h.field]?.text(l) ?? h.field, before: h.before, after: h.after)
             },
             unmasked: !view.masked, canEdit: actor.has(.registryEdit), canUnmask: actor.has(.personalDataUnmask),
-            isLiving: e.status == ElderStatus.living.rawValue), req: req)
+            isLiving: e.status == ElderStatus.living.rawValue,
+            assessment: actor.has(.assessmentUse) ? try await ElderAssessments.load(e, req: req) : nil), req: req)
     }
 
     @Sendable func show(req: Request) async throws -> Response {
