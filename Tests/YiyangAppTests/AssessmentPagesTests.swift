@@ -95,4 +95,56 @@ struct AssessmentPagesTests {
             #expect(!due.body.string.contains("李桂芳"), "assessed: off the due list")
         }
     }
+
+    @Test("requests for everyone due, twice without duplicates; settings as dated versions; a result imported through the page", arguments: TestDatabase.all)
+    func dueSettingsImport(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let a = try await app.makeElder("甲老人", id: makeID("130102", "19360101", 41), region: Self.village)
+            let b = try await app.makeElder("乙老人", id: makeID("130102", "19370101", 42), region: Self.village)
+            let staff = Browser(app)
+            try await staff.signIn("demo_township")
+            try await staff.get("/assessment/due")
+            let first = try await staff.post("/assessment/due/requests", [("region", "")])
+            #expect(first.status == .seeOther)
+            #expect(try await Assessment.query(on: app.db).filter(\.$requestedVia == "automatic").count() == 2)
+            try await staff.get("/assessment/due")
+            _ = try await staff.post("/assessment/due/requests", [("region", "")])
+            #expect(try await Assessment.query(on: app.db).count() == 2, "a second run opens nothing new")
+            let due = try await staff.get("/assessment/due")
+            #expect(due.body.string.contains("评估进行中"))
+            _ = (a, b)
+
+            // Settings: read by all, changed by administrators as a new dated version.
+            #expect(try await staff.get("/assessment/settings").body.string.contains("暂行"))
+            #expect(try await staff.post("/assessment/settings", [("effectiveFrom", "2026-01-01"), ("stacking", "once")]).status == .forbidden)
+            let admin = Browser(app)
+            try await admin.signIn("demo_admin")
+            try await admin.get("/assessment/settings")
+            let bad = try await admin.post("/assessment/settings", [("effectiveFrom", "2026-01-01"), ("validityMonths", "0"), ("stacking", "once")])
+            #expect(bad.status == .unprocessableEntity)
+            let saved = try await admin.post("/assessment/settings", [("effectiveFrom", CalendarDate.today().description), ("validityMonths", "24"),
+                                                                    ("assessorsRequired", "2"), ("dueAge", "80"), ("dueSoonDays", "30"), ("stacking", "once")])
+            #expect(saved.status == .seeOther)
+            let policy = try await AssessmentService.policy(on: app.db)
+            #expect(policy.stacking == .once && policy.validityMonths == 24)
+            let token = try await app.token("demo_assessor")
+            let scored = try await app.api(.POST, "/api/v1/assessment-instruments/gbt42195-2022/score", token: token,
+                                           json: #"{"answers": \#(gbtAnswers()), "diagnoses": ["F01"], "riskEvents30d": 3}"#)
+            #expect(try scored.content.decode(AssessmentsAPI.ScoreAnswer.self).finalLevel.code == 1, "with 'once' two rules move one level")
+
+            // A result made elsewhere, pasted on the import page, becomes the person's level.
+            try await staff.get("/assessment/import")
+            let doc = """
+                {"format":"yiyang-assessment-result/1","instrument":"barthel","version":"1965","person":{"idNumber":"\(makeID("130102", "19360101", 41))","name":"甲老人"},
+                 "assessedOn":"\(CalendarDate.today().addingDays(-1))","agency":"邻市评估中心","assessors":["丙","丁"],
+                 "answers":{"BI.1":10,"BI.2":5,"BI.3":5,"BI.4":10,"BI.5":10,"BI.6":10,"BI.7":10,"BI.8":15,"BI.9":15,"BI.10":10}}
+                """
+            let broken = try await staff.post("/assessment/import", [("text", "{not json")])
+            #expect(broken.status == .unprocessableEntity)
+            let imported = try await staff.post("/assessment/import", [("text", doc)])
+            #expect(imported.status == .seeOther, "\(imported.body.string.prefix(500))")
+            let page = try await staff.get("/elders/\(a.id!)")
+            #expect(page.body.string.contains("外部结果（邻市评估中心）"))
+        }
+    }
 }

@@ -24,6 +24,7 @@ public enum YiyangMain {
             app.asyncCommands.use(UserCommands(), as: "user")
             app.asyncCommands.use(RegionCommands(), as: "regions")
             app.asyncCommands.use(ElderCommands(), as: "elders")
+            app.asyncCommands.use(AssessmentCommands(), as: "assessments")
             app.asyncCommands.use(BenchCommands(), as: "bench")
             app.asyncCommands.use(OpenAPICommand(), as: "openapi")
 

@@ -99,3 +99,34 @@ enum AssessmentDueList {
         return code.prefix
     }
 }
+
+/// Opens a request (by `automatic`) for everyone on a region's due list who has no open case:
+/// first assessments for those never assessed, routine ones for the rest. Running it again
+/// opens nothing new, because a person with an open case is skipped; a crash half way loses
+/// nothing, because every request is written as it is made.
+enum AssessmentDueRequests {
+    static func run(scope: RegionScope, region: String?, actor: String, db: any Database,
+                    progress: (_ done: Int, _ total: Int) async -> Void) async throws -> Int {
+        var page = 1
+        var opened = 0
+        var seen = 0
+        while true {
+            let list = try await AssessmentDueList.list(scope: scope, region: region, page: PageRequest(page: page, per: 200), on: db)
+            for entry in list.items where entry.openAssessmentId == nil {
+                guard let elder = try await Elder.find(entry.elderId, on: db) else { continue }
+                let a = Assessment()
+                a.elderID = entry.elderId; a.regionCode = elder.residenceRegion; a.instrument = "gbt42195-2022"
+                a.reason = (entry.why == "never" ? Assessment.Reason.first : .routine).rawValue
+                a.requestedVia = Assessment.Requester.automatic.rawValue; a.requestNote = ""; a.requestedBy = actor
+                a.status = Assessment.Status.requested.rawValue; a.draft = AssessmentAnswers(answers: [:])
+                try await a.create(on: db)
+                opened += 1
+            }
+            seen += list.items.count
+            await progress(seen, list.total)
+            if list.items.count < 200 { break }
+            page += 1
+        }
+        return opened
+    }
+}

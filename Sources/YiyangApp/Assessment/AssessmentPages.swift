@@ -18,6 +18,12 @@ struct AssessmentPages: RouteCollection {
         pages.post(":assessmentID", "review", use: review)
         pages.post(":assessmentID", "cancel", use: cancel)
         pages.get(":assessmentID", "report", use: report)
+        pages.get(":assessmentID", "export", use: export)
+        pages.get("import", use: importPage)
+        pages.post("import", use: importResult)
+        pages.post("due", "requests", use: requestDue)
+        pages.get("settings", use: settings)
+        pages.post("settings", use: changeSettings)
     }
 
     // MARK: lists
@@ -340,6 +346,130 @@ struct AssessmentPages: RouteCollection {
             return try await renderForm(req, a, draft: draft, errors: issueMap(f.issues), status: .unprocessableEntity)
         }
         return req.redirect(to: "/assessment/\(a.id!.uuidString)?notice=as_submitted")
+    }
+
+    // MARK: transfer
+
+    /// The result as a JSON file, masked unless `unmasked=true` and allowed (audited either way).
+    @Sendable func export(req: Request) async throws -> Response {
+        try req.require(.assessmentUse)
+        let a = try await req.findScoped(Assessment.self, try AssessmentsAPI.assessmentID(req))
+        guard let rid = a.resultID, let r = try await req.scoped(AssessmentResult.self).filter(\.$id == rid).first() else { throw AppError.notFound() }
+        let doc = try await AssessmentTransfer.export(r, unmasked: req.query[Bool.self, at: "unmasked"] ?? false, req: req)
+        let res = Response(status: .ok, body: .init(data: try JSONEncoder.sorted.encode(doc)))
+        res.headers.contentType = .json
+        res.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"assessment-\(r.assessedOn).json\"")
+        return res
+    }
+
+    struct ImportPage: Encodable { var error: String?; var done: Bool }
+
+    @Sendable func importPage(req: Request) async throws -> Response {
+        try req.require(.assessmentManage)
+        return try await WebPage.render("assessment-import", title: UIStrings.text("as_import", req.locale), ImportPage(error: nil, done: false), req: req)
+    }
+
+    struct ImportForm: Content { var file: File?; var text: String? }
+
+    /// A result document made elsewhere, uploaded or pasted.
+    @Sendable func importResult(req: Request) async throws -> Response {
+        try req.require(.assessmentManage)
+        let f = try req.content.decode(ImportForm.self)
+        var data = f.file.map { Data(buffer: $0.data) } ?? Data()
+        if data.isEmpty { data = Data((f.text ?? "").utf8) }
+        do {
+            guard let doc = try? JSONDecoder().decode(AssessmentResultDocument.self, from: data) else {
+                throw AppError(.unprocessableEntity, "assessment.import_json", field: "file",
+                               zh: "文件不是有效的评估结果 JSON（格式 \(AssessmentResultDocument.formatName)）", en: "Not an assessment result JSON document (\(AssessmentResultDocument.formatName))")
+            }
+            let r = try await AssessmentTransfer.importDocument(doc, req: req)
+            return req.redirect(to: "/elders/\(r.elderID.uuidString)?notice=as_imported")
+        } catch let e as AppError where e.status != .notFound && e.status != .forbidden {
+            return try await WebPage.render("assessment-import", title: UIStrings.text("as_import", req.locale),
+                                            ImportPage(error: e.message.text(req.locale), done: false), req: req, status: e.status)
+        } catch let v as ValidationFailure {
+            return try await WebPage.render("assessment-import", title: UIStrings.text("as_import", req.locale),
+                                            ImportPage(error: v.issues.map { $0.message.text(req.locale) }.joined(separator: "；"), done: false), req: req, status: .unprocessableEntity)
+        }
+    }
+
+    /// Opens a request for everyone on the due list (of the region shown) who has none.
+    @Sendable func requestDue(req: Request) async throws -> Response {
+        let actor = try req.require(.assessmentManage)
+        struct Form: Content { var region: String? }
+        let region = try req.content.decode(Form.self).region.flatMap { $0.isEmpty ? nil : $0 }
+        let opened = try await AssessmentDueRequests.run(scope: try req.regionScope(), region: region, actor: actor.username, db: req.db) { _, _ in }
+        try await AuditLog.record(on: req, action: .assessmentRequested, entityType: "assessment", entityID: nil,
+                                  region: region ?? actor.region.value, after: ["automatic": String(opened)])
+        return req.redirect(to: "/assessment/due?notice=as_due_requested&opened=\(opened)")
+    }
+
+    // MARK: settings
+
+    struct SettingsPage: Encodable {
+        var policy: AssessmentPolicy; var canChange: Bool; var versions: [Version]; var today: String
+        var barthel: [BandLine]; var ltcGrades: [Grade]; var ltcMatrix: [[String]]; var ltcConfirmed: Bool
+        var stackingEach: Bool; var error: String?
+        struct Version: Encodable { var from: String; var summary: String }
+        struct BandLine: Encodable { var level: String; var range: String }
+        struct Grade: Encodable { var dimension: String; var bands: [BandLine] }
+    }
+
+    func renderSettings(_ req: Request, error: String? = nil) async throws -> Response {
+        let actor = try req.require(.assessmentUse)
+        let l = req.locale
+        let versions = try await AssessmentService.policies(on: req.db).sorted { $0.effectiveFrom > $1.effectiveFrom }
+        let policy = DatedAssessmentPolicy.inForce(versions, on: .today())
+        let barthel = policy.apply(to: AssessmentInstruments.barthel)
+        let ltc = policy.apply(to: AssessmentInstruments.ltc2021)
+        func lines(_ bands: [ScoreBand], _ names: (Int) -> String) -> [SettingsPage.BandLine] {
+            bands.map { .init(level: names($0.level), range: $0.min == $0.max ? "\($0.min)" : "\($0.min)–\($0.max)") }
+        }
+        var grades: [SettingsPage.Grade] = []
+        var matrix: [[String]] = []
+        if case .combination(let table) = ltc.method {
+            for (code, bands) in table.dimensionBands.sorted(by: { $0.key < $1.key }) {
+                let name = ltc.dimensions.first { $0.code == code }.map { "\(code) \($0.name)" } ?? code
+                grades.append(.init(dimension: name, bands: lines(bands) { g in table.gradeNames.first { $0.code == g }?.name.text(l) ?? "\(g)" }))
+            }
+            matrix = table.matrix.map { row in row.map { ltc.level($0)?.name.text(l) ?? "\($0)" } }
+        }
+        var barthelLines: [SettingsPage.BandLine] = []
+        if case .totalBands(let bands) = barthel.method { barthelLines = lines(bands) { barthel.level($0)?.name.text(l) ?? "\($0)" } }
+        return try await WebPage.render("assessment-settings", title: UIStrings.text("as_settings", l), SettingsPage(
+            policy: policy, canChange: actor.has(.rolesManage),
+            versions: versions.map { .init(from: $0.effectiveFrom.description,
+                                           summary: "\($0.policy.validityMonths) / \($0.policy.assessorsRequired) / \($0.policy.stacking.rawValue) / \($0.policy.dueAge)+") },
+            today: CalendarDate.today().description, barthel: barthelLines, ltcGrades: grades, ltcMatrix: matrix,
+            ltcConfirmed: policy.ltcConfirmed, stackingEach: policy.stacking == .each, error: error), req: req, status: error == nil ? .ok : .unprocessableEntity)
+    }
+
+    @Sendable func settings(req: Request) async throws -> Response { try await renderSettings(req) }
+
+    struct SettingsForm: Content {
+        var effectiveFrom: String; var validityMonths: Int?; var assessorsRequired: Int?; var dueSoonDays: Int?; var dueAge: Int?
+        var stacking: String?; var ltcConfirmed: String?
+    }
+
+    /// A new dated version; bands and the LTC table carry over (they are edited through the API).
+    @Sendable func changeSettings(req: Request) async throws -> Response {
+        let actor = try req.require(.rolesManage)
+        let f = try req.content.decode(SettingsForm.self)
+        guard let from = CalendarDate(f.effectiveFrom) else { return try await renderSettings(req, error: UIStrings.text("as_settings_bad_date", req.locale)) }
+        var p = try await AssessmentService.policy(on: req.db, day: from)
+        p.validityMonths = f.validityMonths ?? p.validityMonths; p.assessorsRequired = f.assessorsRequired ?? p.assessorsRequired
+        p.dueSoonDays = f.dueSoonDays ?? p.dueSoonDays; p.dueAge = f.dueAge ?? p.dueAge
+        p.stacking = LevelAdjustmentPolicy.Stacking(rawValue: f.stacking ?? "") ?? p.stacking
+        p.ltcConfirmed = f.ltcConfirmed == "true"
+        if let issue = p.issues().first { return try await renderSettings(req, error: issue.message.text(req.locale)) }
+        let row = AssessmentPolicyRow()
+        row.effectiveFrom = from.description
+        row.policyJSON = String(decoding: try JSONEncoder.sorted.encode(p), as: UTF8.self)
+        row.createdBy = actor.username
+        try await row.create(on: req.db)
+        try await AuditLog.record(on: req, action: .assessmentPolicyChanged, entityType: "assessment_policy", entityID: row.id?.uuidString,
+                                  region: RegionCode.root.value, after: DatedAssessmentPolicy(effectiveFrom: from, policy: p))
+        return req.redirect(to: "/assessment/settings?notice=as_settings_saved")
     }
 
     // MARK: report

@@ -47,6 +47,12 @@ struct PageRequest: Sendable {
 
     static let maxPer = 200
 
+    /// For batch jobs walking a list page by page.
+    init(page: Int, per: Int) {
+        self.page = max(1, page)
+        self.per = min(max(1, per), Self.maxPer)
+    }
+
     init(_ req: Request, defaultPer: Int = 50) throws {
         func read(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
             guard let raw = req.query[String.self, at: name], !raw.isEmpty else { return fallback }
