@@ -33,7 +33,10 @@ public enum YiyangMain {
                 try await prepareDatabase(app)
                 if demo {
                     if try await DemoData.loadIfEmpty(app) {
-                        app.logger.notice("demo data loaded")
+                        // People and assessments, so every page has something to show.
+                        let report = try await DemoElders.add(DemoData.serveElders, seed: 1, app: app, progress: nil)
+                        let assessments = try await DemoAssessments.add(seed: 1, app: app)
+                        app.logger.notice("demo data loaded: \(report.imported) elderly people, \(assessments) assessments")
                     }
                     if try await DemoData.isDemoInstallation(app.db) { print(DemoData.banner()) }
                 }

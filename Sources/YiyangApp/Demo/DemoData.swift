@@ -37,6 +37,9 @@ enum DemoData {
         ]),
     ]
 
+    /// Synthetic people added by `serve --demo` on first start.
+    static let serveElders = 2_000
+
     static let accounts: [Account] = [
         .init(username: "demo_admin", displayName: "演示·系统管理员", role: .admin, region: "130100000000"),
         .init(username: "demo_bureau", displayName: "演示·市民政局", role: .bureau, region: "130100000000"),
@@ -44,6 +47,7 @@ enum DemoData {
         .init(username: "demo_township2", displayName: "演示·青园街道", role: .township, region: "130102002000"),
         .init(username: "demo_community", displayName: "演示·建北社区网格员", role: .community, region: "130102001001"),
         .init(username: "demo_assessor", displayName: "演示·评估员", role: .assessor, region: "130102000000"),
+        .init(username: "demo_assessor2", displayName: "演示·评估员二", role: .assessor, region: "130102000000"),
         .init(username: "demo_institution", displayName: "演示·养老院", role: .institution, region: "130102002000"),
         .init(username: "demo_provider", displayName: "演示·服务商调度", role: .provider, region: "130108000000"),
         .init(username: "demo_caregiver", displayName: "演示·护理员", role: .caregiver, region: "130108001000"),
