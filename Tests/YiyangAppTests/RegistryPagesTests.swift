@@ -24,7 +24,7 @@ struct RegistryPagesTests {
             #expect(bad.body.string.contains(#"value="孙玉兰""#), "what was typed stays")
             let good = try await browser.post("/elders", [("name", "孙玉兰"), ("idNumber", id), ("householdRegion", Self.village),
                                                           ("phones", "13812345678"), ("categories[]", "living_alone"), ("economicStatus", "minimum_living"),
-                                                          ("contactName", "孙强"), ("contactRelation", "儿子"), ("contactPhone", "13900001234"), ("contactGuardian", "true")])
+                                                          ("contactName_0", "孙强"), ("contactRelation_0", "儿子"), ("contactPhone_0", "13900001234"), ("contactGuardian_0", "true"), ("contactName_1", "孙丽"), ("contactRelation_1", "女儿"), ("contactPhone_1", "13900005678")])
             #expect(good.status == .seeOther, "\(good.body.string.prefix(500))")
             let location = try #require(good.headers.first(name: .location))
             let page = try await browser.get(location)
@@ -37,6 +37,7 @@ struct RegistryPagesTests {
             #expect(html.contains("独居"))
             #expect(html.contains("高龄"), "80+ shows as 高龄")
             #expect(html.contains("孙强（儿子，监护人）"))
+            #expect(html.contains("孙丽（女儿）"), "a second contact from the form")
             #expect(html.contains("登记"), "the timeline starts with the registration")
             #expect(!html.contains("查看完整信息"), "no unmask button without the permission")
 
@@ -44,9 +45,11 @@ struct RegistryPagesTests {
             let elderID = String(location.split(separator: "/").last!.split(separator: "?").first!)
             let edit = try await browser.get("/elders/\(elderID)/edit")
             #expect(edit.body.string.contains(#"value="\#(CitizenID.mask(id))""#))
+            #expect(edit.body.string.contains(#"name="contactName_1" value="孙丽""#) || edit.body.string.contains(#"value="孙丽""#), "both contacts in the form")
+            #expect(edit.body.string.contains("contactName_2"), "and one empty slot for another")
             let saved = try await browser.post("/elders/\(elderID)", [("name", "孙玉兰"), ("idNumber", CitizenID.mask(id)), ("householdRegion", Self.village),
                                                                      ("phones", "138****5678"), ("categories[]", "living_alone"), ("economicStatus", "extreme_poverty"),
-                                                                     ("contactName", "孙强"), ("contactRelation", "儿子"), ("contactPhone", "139****1234"), ("contactGuardian", "true")])
+                                                                     ("contactName_0", "孙强"), ("contactRelation_0", "儿子"), ("contactPhone_0", "139****1234"), ("contactGuardian_0", "true"), ("contactName_1", "孙丽"), ("contactRelation_1", "女儿"), ("contactPhone_1", "139****5678")])
             #expect(saved.status == .seeOther, "\(saved.body.string.prefix(800))")
             let elder = try #require(try await Elder.find(UUID(uuidString: elderID), on: app.db))
             #expect(elder.economicStatus == "extreme_poverty")
@@ -55,7 +58,9 @@ struct RegistryPagesTests {
             #expect(secrets.idNumber == id, "the masked ID sent back kept the number")
             let after = try await browser.get("/elders/\(elderID)")
             #expect(after.body.string.contains("经济状况"))
-            #expect(try await ElderChange.query(on: app.db).filter(\.$field == "contacts").count() == 0, "unchanged contact, no history line")
+            #expect(try await ElderChange.query(on: app.db).filter(\.$field == "contacts").count() == 0, "unchanged contacts, no history line")
+            let kept = try await ElderContact.query(on: app.db).filter(\.$elder.$id == elder.id!).all()
+            #expect(Set(kept.map(\.phoneMasked)) == ["139****1234", "139****5678"], "masked phones sent back keep both numbers")
         }
     }
 

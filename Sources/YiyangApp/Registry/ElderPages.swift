@@ -179,7 +179,6 @@ struct ElderPages: RouteCollection {
         var phones: String?; var householdRegion: String?; var residenceRegion: String?; var address: String?
         var livingArrangement: String?; var economicStatus: String?; var categories: [String]?; var disabilityLevel: String?
         var healthInsurance: String?; var notes: String?
-        var contactName: String?; var contactRelation: String?; var contactPhone: String?; var contactGuardian: String?
 
         var input: ElderInput {
             var i = ElderInput()
@@ -190,13 +189,22 @@ struct ElderPages: RouteCollection {
             return i
         }
 
-        var contacts: [ContactInput] {
-            guard let n = contactName?.trimmingCharacters(in: .whitespaces), !n.isEmpty else { return [] }
-            return [ContactInput(name: n, relation: contactRelation ?? "", phone: contactPhone ?? "", guardian: contactGuardian == "true")]
+    }
+
+    /// Contacts come as numbered slots (`contactName_0`, `contactRelation_0`, …); a slot without
+    /// a name is empty. The form always offers one empty slot more than the person has.
+    static let contactSlotLimit = 8
+
+    static func contactSlots(_ req: Request) -> [ContactInput] {
+        (0..<contactSlotLimit).compactMap { i in
+            func v(_ k: String) -> String { ((try? req.content.get(String.self, at: "\(k)_\(i)")) ?? "").trimmingCharacters(in: .whitespaces) }
+            let name = v("contactName")
+            guard !name.isEmpty else { return nil }
+            return ContactInput(name: name, relation: v("contactRelation"), phone: v("contactPhone"), guardian: v("contactGuardian") == "true")
         }
     }
 
-    func fields(_ req: Request, values i: ElderInput, contact: ContactInput?, errors: [String: String], isNew: Bool, codes: [ReferenceCode]) -> [Field] {
+    func fields(_ req: Request, values i: ElderInput, contacts: [ContactInput], errors: [String: String], isNew: Bool, codes: [ReferenceCode]) -> [Field] {
         let l = req.locale
         let names = Names(codes: codes, locale: l)
         func t(_ zh: String, _ en: String) -> String { l == .en ? en : zh }
@@ -225,30 +233,41 @@ struct ElderPages: RouteCollection {
             Field(key: "disabilityLevel", label: t("残疾等级（1–4 级）", "Disability grade (1–4)"), value: i.disabilityLevel),
             Field(key: "healthInsurance", label: t("医保类型", "Health insurance"), kind: "select", options: names.options(.healthInsurance, selected: [i.healthInsurance])),
             Field(key: "notes", label: t("备注", "Notes"), kind: "textarea", value: i.notes),
-            Field(key: "contactName", label: t("联系人姓名", "Contact name"), value: contact?.name ?? ""),
-            Field(key: "contactRelation", label: t("与老人关系", "Relation"), value: contact?.relation ?? ""),
-            Field(key: "contactPhone", label: t("联系人电话", "Contact phone"), value: contact?.phone ?? ""),
-            Field(key: "contactGuardian", label: t("是否监护人", "Guardian"), kind: "select",
-                  options: [Option(code: "true", name: t("是", "Yes"), selected: contact?.guardian == true)]),
         ]
+        let slots = min(Self.contactSlotLimit, max(2, contacts.count + 1))
+        for n in 0..<slots {
+            let c = n < contacts.count ? contacts[n] : nil
+            let number = slots > 1 ? " \(n + 1)" : ""
+            f += [
+                Field(key: "contactName_\(n)", label: t("联系人姓名", "Contact name") + number, value: c?.name ?? ""),
+                Field(key: "contactRelation_\(n)", label: t("与老人关系", "Relation") + number, value: c?.relation ?? ""),
+                Field(key: "contactPhone_\(n)", label: t("联系人电话", "Contact phone") + number, value: c?.phone ?? ""),
+                Field(key: "contactGuardian_\(n)", label: t("是否监护人", "Guardian") + number, kind: "select",
+                      options: [Option(code: "true", name: t("是", "Yes"), selected: c?.guardian == true)]),
+            ]
+        }
         for idx in f.indices {
             let key = f[idx].key
-            let mapped = ["contactName": "contacts[0].name", "contactPhone": "contacts[0].phone"][key] ?? key
+            var mapped = key
+            if let us = key.lastIndex(of: "_"), let n = Int(key[key.index(after: us)...]) {
+                let base = String(key[..<us])
+                mapped = ["contactName": "contacts[\(n)].name", "contactPhone": "contacts[\(n)].phone", "contactRelation": "contacts[\(n)].relation"][base] ?? key
+            }
             f[idx].error = errors[mapped]
         }
         return f
     }
 
-    func renderForm(_ req: Request, heading: String, action: String, cancel: String, values: ElderInput, contact: ContactInput?,
+    func renderForm(_ req: Request, heading: String, action: String, cancel: String, values: ElderInput, contacts: [ContactInput],
                     errors: [String: String], link: String? = nil, isNew: Bool, status: HTTPStatus = .ok) async throws -> Response {
         let (_, codes) = try await RegistryVocabulary.load(on: req.db)
         var general = errors
-        let known = Set(ElderInput.keyPaths.keys).union(["contacts[0].name", "contacts[0].phone"])
+        let known = Set(ElderInput.keyPaths.keys).union((0..<Self.contactSlotLimit).flatMap { ["contacts[\($0)].name", "contacts[\($0)].phone", "contacts[\($0)].relation"] })
         let stray = general.filter { !known.contains($0.key) }.map(\.value)
         if !stray.isEmpty { general["form"] = stray.joined(separator: "；") }
         return try await WebPage.render("elder-form", title: heading, FormPage(
             heading: heading, action: action, cancel: cancel,
-            fields: fields(req, values: values, contact: contact, errors: errors, isNew: isNew, codes: codes),
+            fields: fields(req, values: values, contacts: contacts, errors: errors, isNew: isNew, codes: codes),
             errors: general, link: link), req: req, status: status)
     }
 
@@ -257,7 +276,7 @@ struct ElderPages: RouteCollection {
         var values = ElderInput()
         if actor.region.level == .village { values.householdRegion = actor.region.value }
         return try await renderForm(req, heading: UIStrings.text("elders_new", req.locale), action: "/elders", cancel: "/elders",
-                                    values: values, contact: nil, errors: [:], isNew: true)
+                                    values: values, contacts: [], errors: [:], isNew: true)
     }
 
     static func fieldErrors(_ error: any Error, _ l: UILocale) -> ([String: String], String?)? {
@@ -277,14 +296,14 @@ struct ElderPages: RouteCollection {
         try req.require(.registryEdit)
         let form = try req.content.decode(ElderForm.self)
         do {
-            let e = try await ElderWrites.create(form.input, contacts: form.contacts, req: req, source: "web")
+            let e = try await ElderWrites.create(form.input, contacts: Self.contactSlots(req), req: req, source: "web")
             try await AuditLog.record(on: req, action: .elderCreated, entityType: "elder", entityID: e.id?.uuidString,
                                       region: e.residenceRegion, after: ElderView(e))
             return req.redirect(to: "/elders/\(e.id!.uuidString)?notice=elder_saved")
         } catch {
             guard let (errors, link) = Self.fieldErrors(error, req.locale) else { throw error }
             return try await renderForm(req, heading: UIStrings.text("elders_new", req.locale), action: "/elders", cancel: "/elders",
-                                        values: form.input, contact: form.contacts.first, errors: errors, link: link, isNew: true, status: .unprocessableEntity)
+                                        values: form.input, contacts: Self.contactSlots(req), errors: errors, link: link, isNew: true, status: .unprocessableEntity)
         }
     }
 
@@ -294,10 +313,10 @@ struct ElderPages: RouteCollection {
         var values = try ElderService(req: req, source: "web").input(of: e)
         // Personal data stays masked in the form; sent back unchanged, it keeps the stored value.
         values.idNumber = e.idMasked; values.phones = e.phonesMasked; values.address = e.addressMasked
-        let contact = try await e.$contacts.get(on: req.db).first.map { ContactInput(name: $0.name, relation: $0.relation, phone: $0.phoneMasked, guardian: $0.isGuardian) }
+        let contacts = try await e.$contacts.get(on: req.db).map { ContactInput(name: $0.name, relation: $0.relation, phone: $0.phoneMasked, guardian: $0.isGuardian) }
         let id = e.id!.uuidString
         return try await renderForm(req, heading: UIStrings.text("elders_edit", req.locale), action: "/elders/\(id)", cancel: "/elders/\(id)",
-                                    values: values, contact: contact, errors: [:], isNew: false)
+                                    values: values, contacts: contacts, errors: [:], isNew: false)
     }
 
     @Sendable func update(req: Request) async throws -> Response {
@@ -311,10 +330,14 @@ struct ElderPages: RouteCollection {
         if input.idNumber == e.idMasked { input.idNumber = stored.idNumber }
         if input.phones == e.phonesMasked { input.phones = stored.phones }
         if input.address == e.addressMasked { input.address = stored.address }
-        var contacts = form.contacts
-        if let first = contacts.first, first.phone.contains("*") {
-            let old = try await e.$contacts.get(on: req.db).first
-            contacts[0].phone = try old?.phoneCipher.map(service.vault.open) ?? ""
+        var contacts = Self.contactSlots(req)
+        // A masked phone sent back keeps the stored number of the contact it was shown for.
+        let old = try await e.$contacts.get(on: req.db)
+        for i in contacts.indices where contacts[i].phone.contains("*") {
+            if let match = old.first(where: { $0.phoneMasked == contacts[i].phone && $0.name == contacts[i].name })
+                ?? (i < old.count && old[i].phoneMasked == contacts[i].phone ? old[i] : nil) {
+                contacts[i].phone = try match.phoneCipher.map(service.vault.open) ?? ""
+            }
         }
         let id = e.id!.uuidString
         do {
@@ -323,7 +346,7 @@ struct ElderPages: RouteCollection {
         } catch {
             guard let (errors, link) = Self.fieldErrors(error, req.locale) else { throw error }
             return try await renderForm(req, heading: UIStrings.text("elders_edit", req.locale), action: "/elders/\(id)", cancel: "/elders/\(id)",
-                                        values: form.input, contact: form.contacts.first, errors: errors, link: link, isNew: false, status: .unprocessableEntity)
+                                        values: form.input, contacts: Self.contactSlots(req), errors: errors, link: link, isNew: false, status: .unprocessableEntity)
         }
     }
 
