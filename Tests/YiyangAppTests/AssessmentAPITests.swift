@@ -207,4 +207,43 @@ struct AssessmentAPITests {
             #expect(try await app.api(.GET, "/api/v1/assessment-results/\(r.id)", token: sibling).status == .notFound)
         }
     }
+
+    @Test("after submission no route changes the result: every write route of a case or result is tried", arguments: TestDatabase.all)
+    func finalByEveryRoute(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let elder = try await app.makeElder("周立", id: makeID("130102", "19390909", 51), region: Self.village)
+            try await app.makeUser("assessor_b", roles: [.assessor], region: "130102000000")
+            let township = try await app.token("demo_township")
+            let c = try await app.api(.POST, "/api/v1/assessments", token: township, json: #"{"elderId":"\#(elder.id!)","reason":"first"}"#)
+                .content.decode(AssessmentsAPI.CaseView.self)
+            _ = try await app.api(.POST, "/api/v1/assessments/\(c.id)/assign", token: township, json: #"{"agency":"中心","assessors":["demo_assessor","assessor_b"]}"#)
+            let assessor = try await app.token("demo_assessor")
+            let s = try await app.api(.POST, "/api/v1/assessments/\(c.id)/submit", token: assessor, json: #"{"answers": \#(gbtAnswers())}"#)
+            let result = try s.content.decode(AssessmentsAPI.SubmitAnswer.self).result
+            let before = try #require(try await AssessmentResult.find(result.id, on: app.db))
+            let snapshot = (before.answersJSON, before.outcomeJSON, before.total, before.finalLevel, before.validUntil)
+
+            let body = #"{"answers": \#(gbtAnswers(["B.1.1": 0])), "decision": "reject", "note": "x", "agency": "y", "assessors": ["assessor_b"]}"#
+            var tried = 0
+            for token in [assessor, township, try await app.token("demo_admin")] {
+                for route in app.routes.all where route.method != .GET {
+                    let path = route.path.map { component -> String in
+                        switch component {
+                        case .parameter("assessmentID"): return c.id.uuidString
+                        case .parameter("resultID"): return result.id.uuidString
+                        case .constant(let s): return s
+                        default: return "x"
+                        }
+                    }.joined(separator: "/")
+                    guard path.hasPrefix("api/v1/assessment"), path.contains(c.id.uuidString) || path.contains(result.id.uuidString) else { continue }
+                    _ = try await app.api(route.method, "/" + path, token: token, json: body)
+                    tried += 1
+                }
+            }
+            #expect(tried >= 15)
+            let after = try #require(try await AssessmentResult.find(result.id, on: app.db))
+            #expect((after.answersJSON, after.outcomeJSON, after.total, after.finalLevel, after.validUntil) == snapshot)
+            #expect(try await AssessmentResult.query(on: app.db).count() == 1)
+        }
+    }
 }

@@ -12,7 +12,8 @@ public enum DatabaseChoice: Sendable {
     case sqliteFile(URL)
     case sqliteMemory
     /// `searchPath` puts every table of this app in one schema, so test runs stay apart.
-    case postgres(url: String, searchPath: [String]?)
+    /// `connectionsPerEventLoop`: 4 for a server; tests, many apps at once, use fewer.
+    case postgres(url: String, searchPath: [String]?, connectionsPerEventLoop: Int = 4)
 
     var kind: DatabaseKind {
         switch self {
@@ -49,10 +50,10 @@ public func configure(_ app: Application, config: AppConfig, database: DatabaseC
         app.databases.use(.sqlite(.file(url.path)), as: .sqlite)
     case .sqliteMemory:
         app.databases.use(.sqlite(.memory), as: .sqlite)
-    case .postgres(let url, let searchPath):
+    case .postgres(let url, let searchPath, let connections):
         var pg = try SQLPostgresConfiguration(url: url)
         pg.searchPath = searchPath
-        app.databases.use(.postgres(configuration: pg, maxConnectionsPerEventLoop: 4), as: .psql)
+        app.databases.use(.postgres(configuration: pg, maxConnectionsPerEventLoop: connections), as: .psql)
     }
     app.databases.middleware.use(AuditAppendOnly())
     app.databases.middleware.use(AssessmentResultsAreFinal())

@@ -194,8 +194,8 @@ struct AssessmentsAPI: RouteCollection {
         let a = try await req.findScoped(Assessment.self, try Self.assessmentID(req))
         let service = AssessmentService(req: req)
         // Answers sent with the submission are saved first, so one call can finish the form.
-        if req.body.data.map({ $0.readableBytes > 0 }) == true {
-            try await service.saveDraft(a, try req.content.decode(AnswersBody.self).answersValue)
+        if req.body.data.map({ $0.readableBytes > 0 }) == true, let body = try? req.content.decode(AnswersBody.self), body.answers != nil {
+            try await service.saveDraft(a, body.answersValue)
         }
         let r = try await service.submit(a)
         return SubmitAnswer(assessment: try await view(a, req: req), result: ResultView(r, locale: req.locale))

@@ -24,6 +24,8 @@ enum TestDatabase: String, CaseIterable, Sendable, CustomTestStringConvertible {
 /// each run gets a schema of its own, dropped afterwards, so tests run side by side.
 func withYiyang(_ db: TestDatabase, demo: Bool = true, config: ((inout AppConfig) -> Void)? = nil,
                 _ body: (Application) async throws -> Void) async throws {
+    if db == .postgres { await PostgresTestGate.shared.enter() }
+    defer { if db == .postgres { Task { await PostgresTestGate.shared.leave() } } }
     let app = try await Application.make(.testing)
     var schema: String? = nil
     do {
@@ -37,19 +39,42 @@ func withYiyang(_ db: TestDatabase, demo: Bool = true, config: ((inout AppConfig
             let url = ProcessInfo.processInfo.environment["YIYANG_TEST_DATABASE_URL"]!
             let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
             schema = String(name)
-            try await configure(app, config: cfg, database: .postgres(url: url, searchPath: [String(name)]))
+            // Two connections per event loop: dozens of test apps run at once against one server.
+            try await configure(app, config: cfg, database: .postgres(url: url, searchPath: [String(name)], connectionsPerEventLoop: 2))
             try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA \(ident: String(name))").run()
         }
         try await prepareDatabase(app)
         if demo { try await DemoData.loadIfEmpty(app) }
         try await body(app)
     } catch {
+        // PostgreSQL errors hide their details from `description`; tests need them.
+        if String(describing: type(of: error)).contains("PSQLError") { print("database error: \(String(reflecting: error))") }
         if let schema { try? await (app.db as! any SQLDatabase).raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
         try? await app.asyncShutdown()
         throw error
     }
     if let schema { try? await (app.db as! any SQLDatabase).raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
     try await app.asyncShutdown()
+}
+
+/// Swift Testing runs tests side by side; each PostgreSQL test app holds a pool of
+/// connections, and a server allows 100 by default. At most this many apps are open at once.
+actor PostgresTestGate {
+    static let shared = PostgresTestGate(limit: 10)
+    private let limit: Int
+    private var open = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func enter() async {
+        if open < limit { open += 1; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty { open -= 1 } else { waiting.removeFirst().resume() }
+    }
 }
 
 extension Application {
