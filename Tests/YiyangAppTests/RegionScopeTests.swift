@@ -39,7 +39,17 @@ struct RegionScopeTests {
                                                   region: elder.residenceRegion, assessedOn: .today(), validityMonths: 12,
                                                   assessors: "甲", agency: "乙", origin: "imported", recordedBy: "demo_township")
         try await result.create(on: app.db)
+        let benefitCase = BenefitCase()
+        benefitCase.elderID = elder.id!; benefitCase.regionCode = elder.residenceRegion; benefitCase.benefitType = "age_allowance"
+        benefitCase.policyID = UUID(); benefitCase.policyVersion = 1; benefitCase.month = "2026-10"; benefitCase.source = "scan"
+        benefitCase.status = "pending"; benefitCase.amountFen = 5000; benefitCase.paymentForm = "cash"; benefitCase.decisionJSON = "{}"
+        try await benefitCase.create(on: app.db)
+        let run = PaymentRun()
+        run.month = "2026-10"; run.regionCode = Self.siblingRegion; run.status = "computed"; run.startedBy = "demo_township"; run.payments = 0; run.totalFen = 0
+        try await run.create(on: app.db)
         return SiblingRecords(values: [
+            "caseID": benefitCase.id!.uuidString,
+            "runID": run.id!.uuidString,
             "assessmentID": assessment.id!.uuidString,
             "resultID": result.id!.uuidString,
             "code": "130102001001",              // a community under the sibling township
@@ -47,7 +57,8 @@ struct RegionScopeTests {
             "auditID": audit.id!.uuidString,
             "elderID": elder.id!.uuidString,
         ], secrets: ["建北", "demo_township\"", sibling.id!.uuidString, audit.id!.uuidString, "130102001001", "东风社区",
-                     elder.id!.uuidString, "周秘密", assessment.id!.uuidString, result.id!.uuidString])
+                     elder.id!.uuidString, "周秘密", assessment.id!.uuidString, result.id!.uuidString,
+                     benefitCase.id!.uuidString, run.id!.uuidString])
     }
 
     /// Parameters that do not name region-owned data.
@@ -146,7 +157,8 @@ struct RegionScopeTests {
         let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
             .compactMap { $0 as? URL }.filter { $0.lastPathComponent.hasSuffix("API.swift") || $0.lastPathComponent.hasSuffix("Pages.swift") }
         #expect(files.count >= 6)
-        let scopedModels = ["Region", "User", "AuditEntry", "Elder", "LifeEvent", "Assessment", "AssessmentResult"]
+        let scopedModels = ["Region", "User", "AuditEntry", "Elder", "LifeEvent", "Assessment", "AssessmentResult",
+                            "BenefitCase", "Entitlement", "PaymentRun", "Payment", "Overpayment"]
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
             for model in scopedModels {

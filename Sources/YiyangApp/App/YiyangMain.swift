@@ -25,6 +25,7 @@ public enum YiyangMain {
             app.asyncCommands.use(RegionCommands(), as: "regions")
             app.asyncCommands.use(ElderCommands(), as: "elders")
             app.asyncCommands.use(AssessmentCommands(), as: "assessments")
+            app.asyncCommands.use(BenefitCommands(), as: "benefits")
             app.asyncCommands.use(BenchCommands(), as: "bench")
             app.asyncCommands.use(OpenAPICommand(), as: "openapi")
 

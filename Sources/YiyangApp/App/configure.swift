@@ -57,6 +57,7 @@ public func configure(_ app: Application, config: AppConfig, database: DatabaseC
     }
     app.databases.middleware.use(AuditAppendOnly())
     app.databases.middleware.use(AssessmentResultsAreFinal())
+    app.databases.middleware.use(PaymentsAreFinal())
 
     Migrations.register(on: app)
 
@@ -89,6 +90,8 @@ enum Migrations {
         app.migrations.add(GrantNewPermissions(permissions: [.registryEdit, .registryImport, .personalDataUnmask], version: "006"))
         app.migrations.add(CreateAssessment())
         app.migrations.add(GrantNewPermissions(permissions: [.assessmentManage, .assessmentPerform], version: "008"))
+        app.migrations.add(CreateBenefits())
+        app.migrations.add(GrantNewPermissions(permissions: [.benefitsManage], version: "010"))
     }
 }
 

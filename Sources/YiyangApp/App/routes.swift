@@ -39,9 +39,12 @@ func routes(_ app: Application) throws {
     try apiAccount.register(collection: EldersAPI())
     try apiAccount.register(collection: ReferenceCodesAPI())
     try apiAccount.register(collection: AssessmentsAPI())
+    try apiAccount.register(collection: BenefitsAPI())
 
     let web = authenticated.grouped(CSRFMiddleware())
     try web.register(collection: home)
+    // Public, without an account: the basic service list is for residents.
+    try web.register(collection: ServiceListPage())
     let sessionPages = SessionPages()
     try web.register(collection: sessionPages)
     let webAccount = web.grouped(RequireAccount())

@@ -111,6 +111,13 @@ enum AuditAction: String, CaseIterable, Codable {
     case assessmentImported = "assessment.imported"
     case assessmentExported = "assessment.exported"
     case assessmentPolicyChanged = "assessment.policy_changed"
+    case benefitPolicyCreated = "benefit.policy_created"
+    case benefitScanRun = "benefit.scan"
+    case benefitApproved = "benefit.approved"
+    case benefitRejected = "benefit.rejected"
+    case paymentRunComputed = "payment_run.computed"
+    case paymentRunApproved = "payment_run.approved"
+    case paymentRunExported = "payment_run.exported"
 
     var label: LocalizedText {
         switch self {
@@ -149,6 +156,13 @@ enum AuditAction: String, CaseIterable, Codable {
         case .assessmentImported: .init(zh: "导入外部评估结果", en: "Assessment result imported")
         case .assessmentExported: .init(zh: "导出评估结果", en: "Assessment result exported")
         case .assessmentPolicyChanged: .init(zh: "修改评估设置", en: "Assessment settings changed")
+        case .benefitPolicyCreated: .init(zh: "发布补贴政策版本", en: "Benefit policy version published")
+        case .benefitScanRun: .init(zh: "主动发现符合条件人员", en: "Proactive entitlement scan")
+        case .benefitApproved: .init(zh: "认定享受待遇", en: "Benefit granted")
+        case .benefitRejected: .init(zh: "不予认定", en: "Benefit refused")
+        case .paymentRunComputed: .init(zh: "生成发放表", en: "Payment roll computed")
+        case .paymentRunApproved: .init(zh: "审批发放表", en: "Payment roll approved")
+        case .paymentRunExported: .init(zh: "导出发放表", en: "Payment roll exported")
         }
     }
 }

@@ -222,6 +222,9 @@ struct ElderService {
             try await event.create(on: tx)
             try await elder.save(on: tx)
             for r in rows { try await r.create(on: tx) }
+            // Other modules act on the event in the same transaction: a death that is recorded
+            // has also ended the payments, or neither happened.
+            for subscriber in LifeEventSubscribers.all { try await subscriber.handle(event, elder: elder, on: tx) }
         }
         return event
     }

@@ -131,3 +131,13 @@ final class LifeEventImporter: @unchecked Sendable {
         }
     }
 }
+
+/// A module that acts when a person dies or moves out. Life events are first-class records;
+/// subscribers run inside the transaction that records the event.
+protocol LifeEventSubscriber {
+    static func handle(_ event: LifeEvent, elder: Elder, on db: any Database) async throws
+}
+
+enum LifeEventSubscribers {
+    static let all: [any LifeEventSubscriber.Type] = [BenefitsOnLifeEvent.self]
+}

@@ -44,6 +44,7 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case assessmentManage = "assessment.manage"
     case assessmentPerform = "assessment.perform"
     case benefitsUse = "benefits.use"
+    case benefitsManage = "benefits.manage"
     case institutionsUse = "institutions.use"
     case servicesUse = "services.use"
     case visitsUse = "visits.use"
@@ -72,6 +73,7 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
         case .assessmentManage: LocalizedText(zh: "受理、派单与审核评估", en: "Request, assign and sign off assessments")
         case .assessmentPerform: LocalizedText(zh: "作为评估员填写评估表", en: "Carry out assessments as an assessor")
         case .benefitsUse: LocalizedText(zh: "基本养老服务与补贴", en: "Benefits and allowances")
+        case .benefitsManage: LocalizedText(zh: "补贴政策、认定与发放", en: "Benefit policies, decisions and payment runs")
         case .institutionsUse: LocalizedText(zh: "养老机构", en: "Care institutions")
         case .servicesUse: LocalizedText(zh: "居家社区服务", en: "Home and community services")
         case .visitsUse: LocalizedText(zh: "探访关爱", en: "Care visits")
@@ -123,9 +125,9 @@ public enum PermissionTable {
                                          .indicatorsUse, .childcareUse]
         return [
             .admin: Set(Permission.allCases),
-            .bureau: modules.union([.regionsView, .usersView, .auditView, .personalDataUnmask, .registryEdit, .registryImport, .assessmentManage]),
+            .bureau: modules.union([.regionsView, .usersView, .auditView, .personalDataUnmask, .registryEdit, .registryImport, .assessmentManage, .benefitsManage]),
             .township: [.regionsView, .usersView, .registryUse, .registryEdit, .registryImport, .personalDataUnmask, .assessmentUse, .assessmentManage,
-                        .benefitsUse, .servicesUse, .visitsUse, .alarmsUse, .indicatorsUse],
+                        .benefitsUse, .benefitsManage, .servicesUse, .visitsUse, .alarmsUse, .indicatorsUse],
             .community: [.regionsView, .registryUse, .registryEdit, .benefitsUse, .servicesUse, .visitsUse, .alarmsUse],
             .assessor: [.regionsView, .assessmentUse, .assessmentPerform],
             .institution: [.institutionsUse, .workforceUse],

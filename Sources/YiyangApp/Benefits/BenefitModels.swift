@@ -1,0 +1,278 @@
+import Fluent
+import SQLKit
+import Vapor
+import YiyangDomain
+
+/// A version of a benefit policy, as JSON of `BenefitPolicy`. Never edited: a change is a new
+/// version, so every decision can name the rules that made it.
+final class BenefitPolicyRow: Model, @unchecked Sendable {
+    static let schema = "benefit_policies"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "benefit_type") var benefitType: String
+    @Field(key: "version") var version: Int
+    @Field(key: "region_code") var regionCode: String
+    @Field(key: "effective_from") var effectiveFrom: String
+    @OptionalField(key: "effective_to") var effectiveTo: String?
+    @Field(key: "policy_json") var policyJSON: String
+    @Field(key: "created_by") var createdBy: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+
+    init(_ p: BenefitPolicy, createdBy: String) throws {
+        id = p.id; benefitType = p.benefitType; version = p.version; regionCode = p.regionCode
+        effectiveFrom = p.effectiveFrom.description; effectiveTo = p.effectiveTo?.description
+        policyJSON = String(decoding: try JSONEncoder.sorted.encode(p), as: UTF8.self); self.createdBy = createdBy
+    }
+
+    var policy: BenefitPolicy? { try? JSONDecoder().decode(BenefitPolicy.self, from: Data(policyJSON.utf8)) }
+
+    static func all(on db: any Database) async throws -> [BenefitPolicy] {
+        try await query(on: db).all().compactMap(\.policy)
+    }
+}
+
+/// A case for staff to decide: opened by the proactive scan (免申即享) with the decision
+/// pre-filled, or by staff for an applicant. Approving it makes an entitlement.
+final class BenefitCase: Model, RegionScoped, @unchecked Sendable {
+    static let schema = "benefit_cases"
+    static let regionCodeKey: FieldKey = "region_code"
+
+    enum Status: String, CaseIterable { case pending, approved, rejected }
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "elder_id") var elderID: UUID
+    @Field(key: "region_code") var regionCode: String
+    @Field(key: "benefit_type") var benefitType: String
+    @Field(key: "policy_id") var policyID: UUID
+    @Field(key: "policy_version") var policyVersion: Int
+    @Field(key: "month") var month: String
+    @Field(key: "source") var source: String
+    @Field(key: "status") var status: String
+    @Field(key: "amount_fen") var amountFen: Int
+    @Field(key: "payment_form") var paymentForm: String
+    /// `BenefitDecision` as JSON: the conditions and why each held.
+    @Field(key: "decision_json") var decisionJSON: String
+    @OptionalField(key: "decided_by") var decidedBy: String?
+    @OptionalField(key: "decided_at") var decidedAt: Date?
+    @OptionalField(key: "decision_note") var decisionNote: String?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+
+    var decision: BenefitDecision? { try? JSONDecoder().decode(BenefitDecision.self, from: Data(decisionJSON.utf8)) }
+}
+
+/// What a person receives each month until it is suspended or ended.
+final class Entitlement: Model, RegionScoped, @unchecked Sendable {
+    static let schema = "entitlements"
+    static let regionCodeKey: FieldKey = "region_code"
+
+    enum Status: String, CaseIterable { case active, suspended, ended }
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "elder_id") var elderID: UUID
+    @Field(key: "region_code") var regionCode: String
+    @Field(key: "benefit_type") var benefitType: String
+    @Field(key: "policy_id") var policyID: UUID
+    @Field(key: "policy_version") var policyVersion: Int
+    @Field(key: "amount_fen") var amountFen: Int
+    @Field(key: "payment_form") var paymentForm: String
+    @Field(key: "start_month") var startMonth: String
+    /// The last month it pays; nil while open-ended.
+    @OptionalField(key: "end_month") var endMonth: String?
+    @Field(key: "status") var status: String
+    @OptionalField(key: "status_reason") var statusReason: String?
+    @OptionalField(key: "account_cipher") var accountCipher: String?
+    @Field(key: "account_masked") var accountMasked: String
+    @OptionalField(key: "case_id") var caseID: UUID?
+    @Field(key: "created_by") var createdBy: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+
+    init() {}
+}
+
+/// A month's payment roll for a region.
+final class PaymentRun: Model, RegionScoped, @unchecked Sendable {
+    static let schema = "payment_runs"
+    static let regionCodeKey: FieldKey = "region_code"
+
+    enum Status: String, CaseIterable { case running, computed, approved }
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "month") var month: String
+    @Field(key: "region_code") var regionCode: String
+    @Field(key: "status") var status: String
+    @Field(key: "started_by") var startedBy: String
+    @OptionalField(key: "finished_at") var finishedAt: Date?
+    @Field(key: "payments") var payments: Int
+    @Field(key: "total_fen") var totalFen: Int
+    @OptionalField(key: "approved_by") var approvedBy: String?
+    @OptionalField(key: "approved_at") var approvedAt: Date?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+
+    init() {}
+}
+
+/// One payment: an entitlement for a month. The pair is unique, so no run pays twice.
+final class Payment: Model, RegionScoped, @unchecked Sendable {
+    static let schema = "payments"
+    static let regionCodeKey: FieldKey = "region_code"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "run_id") var runID: UUID
+    @Field(key: "entitlement_id") var entitlementID: UUID
+    @Field(key: "elder_id") var elderID: UUID
+    @Field(key: "region_code") var regionCode: String
+    @Field(key: "benefit_type") var benefitType: String
+    @Field(key: "month") var month: String
+    @Field(key: "amount_fen") var amountFen: Int
+    @Field(key: "payment_form") var paymentForm: String
+
+    init() {}
+}
+
+/// Money paid for months after an entitlement ended (a death reported late): a case to recover it.
+final class Overpayment: Model, RegionScoped, @unchecked Sendable {
+    static let schema = "overpayments"
+    static let regionCodeKey: FieldKey = "region_code"
+
+    enum Status: String, CaseIterable { case open, recovered, waived }
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "entitlement_id") var entitlementID: UUID
+    @Field(key: "elder_id") var elderID: UUID
+    @Field(key: "region_code") var regionCode: String
+    @Field(key: "benefit_type") var benefitType: String
+    @Field(key: "months") var months: String
+    @Field(key: "amount_fen") var amountFen: Int
+    @Field(key: "reason") var reason: String
+    @Field(key: "status") var status: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+}
+
+/// Payments are never changed or removed: a correction is an adjustment in a later month.
+struct PaymentsAreFinal: AsyncModelMiddleware {
+    func update(model: Payment, on db: any Database, next: any AnyAsyncModelResponder) async throws {
+        throw AppError(.conflict, "payment.final", field: nil, zh: "已生成的发放记录不能修改，更正请在以后月份调整", en: "A payment cannot be changed; correct it with an adjustment in a later month")
+    }
+    func delete(model: Payment, force: Bool, on db: any Database, next: any AnyAsyncModelResponder) async throws {
+        throw AppError(.conflict, "payment.final", field: nil, zh: "已生成的发放记录不能删除", en: "A payment cannot be deleted")
+    }
+}
+
+struct CreateBenefits: AsyncMigration {
+    var name: String { "009_CreateBenefits" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(BenefitPolicyRow.schema)
+            .id()
+            .field("benefit_type", .string, .required)
+            .field("version", .int, .required)
+            .field("region_code", .string, .required)
+            .field("effective_from", .string, .required)
+            .field("effective_to", .string)
+            .field("policy_json", .string, .required)
+            .field("created_by", .string, .required)
+            .field("created_at", .datetime)
+            .unique(on: "benefit_type", "region_code", "version")
+            .create()
+        try await database.schema(BenefitCase.schema)
+            .id()
+            .field("elder_id", .uuid, .required)
+            .field("region_code", .string, .required)
+            .field("benefit_type", .string, .required)
+            .field("policy_id", .uuid, .required)
+            .field("policy_version", .int, .required)
+            .field("month", .string, .required)
+            .field("source", .string, .required)
+            .field("status", .string, .required)
+            .field("amount_fen", .int, .required)
+            .field("payment_form", .string, .required)
+            .field("decision_json", .string, .required)
+            .field("decided_by", .string)
+            .field("decided_at", .datetime)
+            .field("decision_note", .string)
+            .field("created_at", .datetime)
+            .create()
+        try await database.schema(Entitlement.schema)
+            .id()
+            .field("elder_id", .uuid, .required)
+            .field("region_code", .string, .required)
+            .field("benefit_type", .string, .required)
+            .field("policy_id", .uuid, .required)
+            .field("policy_version", .int, .required)
+            .field("amount_fen", .int, .required)
+            .field("payment_form", .string, .required)
+            .field("start_month", .string, .required)
+            .field("end_month", .string)
+            .field("status", .string, .required)
+            .field("status_reason", .string)
+            .field("account_cipher", .string)
+            .field("account_masked", .string, .required)
+            .field("case_id", .uuid)
+            .field("created_by", .string, .required)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .create()
+        try await database.schema(PaymentRun.schema)
+            .id()
+            .field("month", .string, .required)
+            .field("region_code", .string, .required)
+            .field("status", .string, .required)
+            .field("started_by", .string, .required)
+            .field("finished_at", .datetime)
+            .field("payments", .int, .required)
+            .field("total_fen", .int, .required)
+            .field("approved_by", .string)
+            .field("approved_at", .datetime)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .unique(on: "month", "region_code")
+            .create()
+        try await database.schema(Payment.schema)
+            .id()
+            .field("run_id", .uuid, .required)
+            .field("entitlement_id", .uuid, .required)
+            .field("elder_id", .uuid, .required)
+            .field("region_code", .string, .required)
+            .field("benefit_type", .string, .required)
+            .field("month", .string, .required)
+            .field("amount_fen", .int, .required)
+            .field("payment_form", .string, .required)
+            .unique(on: "entitlement_id", "month")
+            .create()
+        try await database.schema(Overpayment.schema)
+            .id()
+            .field("entitlement_id", .uuid, .required)
+            .field("elder_id", .uuid, .required)
+            .field("region_code", .string, .required)
+            .field("benefit_type", .string, .required)
+            .field("months", .string, .required)
+            .field("amount_fen", .int, .required)
+            .field("reason", .string, .required)
+            .field("status", .string, .required)
+            .field("created_at", .datetime)
+            .create()
+        if let sql = database as? any SQLDatabase {
+            for s in ["CREATE INDEX IF NOT EXISTS entitlements_elder_idx ON entitlements (elder_id)",
+                      "CREATE INDEX IF NOT EXISTS entitlements_region_idx ON entitlements (region_code, status)",
+                      "CREATE INDEX IF NOT EXISTS benefit_cases_elder_idx ON benefit_cases (elder_id, benefit_type, status)",
+                      "CREATE INDEX IF NOT EXISTS payments_run_idx ON payments (run_id)",
+                      "CREATE INDEX IF NOT EXISTS overpayments_elder_idx ON overpayments (elder_id)"] {
+                try await sql.raw(SQLQueryString(s)).run()
+            }
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        for s in [Overpayment.schema, Payment.schema, PaymentRun.schema, Entitlement.schema, BenefitCase.schema, BenefitPolicyRow.schema] {
+            try await database.schema(s).delete()
+        }
+    }
+}

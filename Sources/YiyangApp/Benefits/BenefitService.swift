@@ -1,0 +1,184 @@
+import Fluent
+import SQLKit
+import Vapor
+import YiyangDomain
+
+/// The registry's and the assessment module's knowledge of people, as the benefit rules want it.
+enum BenefitFacts {
+    /// Facts of many people at once: three queries per batch, whatever its size.
+    static func of(_ elders: [Elder], on db: any Database, today: CalendarDate = .today()) async throws -> [UUID: PersonFacts] {
+        let ids = elders.compactMap(\.id)
+        guard !ids.isEmpty else { return [:] }
+        // Signed-off or recognised results still valid, newest first.
+        let results = try await AssessmentResult.query(on: db).filter(\.$elderID ~~ ids).filter(\.$validUntil >= today.description)
+            .sort(\.$assessedOn, .descending).all()
+        let caseIDs = results.compactMap(\.assessmentID)
+        let approved = Set(try await Assessment.query(on: db).filter(\.$id ~~ caseIDs)
+            .filter(\.$status == Assessment.Status.approved.rawValue).all().compactMap(\.id))
+        var assessment: [UUID: PersonFacts.Assessment] = [:]
+        for r in results where assessment[r.elderID] == nil && (r.assessmentID.map(approved.contains) ?? true) {
+            if let until = CalendarDate(r.validUntil) {
+                assessment[r.elderID] = .init(instrument: r.instrument, level: r.finalLevel, levelName: r.finalLevelName, validUntil: until)
+            }
+        }
+        var receiving: [UUID: Set<String>] = [:]
+        for e in try await Entitlement.query(on: db).filter(\.$elderID ~~ ids).filter(\.$status == Entitlement.Status.active.rawValue).all() {
+            receiving[e.elderID, default: []].insert(e.benefitType)
+        }
+        var out: [UUID: PersonFacts] = [:]
+        for e in elders {
+            guard let id = e.id, let birth = CalendarDate(e.birthDate) else { continue }
+            out[id] = PersonFacts(birthDate: birth, residenceRegion: e.residenceRegion, living: e.status == ElderStatus.living.rawValue,
+                                  categories: Set(e.categoryCodes), economicStatus: e.economicStatus,
+                                  inInstitution: e.livingArrangement == "institution", assessment: assessment[id], receiving: receiving[id] ?? [])
+        }
+        return out
+    }
+
+    /// Names of the registry's codes for explanations.
+    static func names(on db: any Database) async throws -> CodeNames {
+        let (_, codes) = try await RegistryVocabulary.load(on: db)
+        var names: [String: LocalizedText] = [:]
+        for c in codes { names[c.code] = c.name }
+        return CodeNames(names)
+    }
+}
+
+/// The proactive scan (免申即享): people who qualify on a month but have neither an
+/// entitlement nor an open case of that benefit get a pre-filled case for staff to confirm.
+/// Running it again opens nothing twice.
+enum BenefitScan {
+    static func run(month: Month, scope: RegionScope, db: any Database, batch: Int = 500,
+                    progress: (_ done: Int, _ total: Int) async -> Void = { _, _ in }) async throws -> Int {
+        let policies = try await BenefitPolicyRow.all(on: db)
+        let names = try await BenefitFacts.names(on: db)
+        let total = try await scope.query(Elder.self, on: db).filter(\.$status == ElderStatus.living.rawValue).count()
+        var after: UUID? = nil
+        var opened = 0, done = 0
+        while true {
+            var q = scope.query(Elder.self, on: db).filter(\.$status == ElderStatus.living.rawValue).sort(\.$id).limit(batch)
+            if let after { q = q.filter(\.$id > after) }
+            let elders = try await q.all()
+            guard let last = elders.last?.id else { break }
+            after = last
+            let facts = try await BenefitFacts.of(elders, on: db, today: month.firstDay)
+            let ids = elders.compactMap(\.id)
+            let open = try await BenefitCase.query(on: db).filter(\.$elderID ~~ ids).filter(\.$status == BenefitCase.Status.pending.rawValue).all()
+            var has = Set(open.map { "\($0.elderID)|\($0.benefitType)" })
+            for e in try await Entitlement.query(on: db).filter(\.$elderID ~~ ids).filter(\.$status != Entitlement.Status.ended.rawValue).all() {
+                has.insert("\(e.elderID)|\(e.benefitType)")
+            }
+            var cases: [BenefitCase] = []
+            for e in elders {
+                guard let id = e.id, let f = facts[id] else { continue }
+                for d in EntitlementRules.evaluate(f, month: month, policies: policies, names: names) where d.entitled {
+                    guard !has.contains("\(id)|\(d.benefitType)") else { continue }
+                    let c = BenefitCase()
+                    c.elderID = id; c.regionCode = e.residenceRegion; c.benefitType = d.benefitType; c.policyID = d.policyID
+                    c.policyVersion = d.policyVersion; c.month = month.description; c.source = "scan"; c.status = BenefitCase.Status.pending.rawValue
+                    c.amountFen = d.amountFen ?? 0; c.paymentForm = d.paymentForm.rawValue
+                    c.decisionJSON = String(decoding: try JSONEncoder.sorted.encode(d), as: UTF8.self)
+                    cases.append(c)
+                }
+            }
+            if !cases.isEmpty {
+                let toCreate = cases
+                try await db.transaction { tx in try await toCreate.create(on: tx) }
+            }
+            opened += cases.count
+            done += elders.count
+            await progress(done, total)
+        }
+        return opened
+    }
+}
+
+/// Staff decisions on cases, and the end of entitlements.
+struct BenefitService {
+    let req: Request
+    var db: any Database { req.db }
+
+    /// Approving makes the entitlement from the case's month. The decision is checked again
+    /// on today's facts, so a case that went stale (a death since the scan) is not granted.
+    func approve(_ c: BenefitCase, account: String?) async throws -> Entitlement {
+        let actor = try req.require(.benefitsManage)
+        guard c.status == BenefitCase.Status.pending.rawValue else {
+            throw AppError(.conflict, "benefit.case_status", field: "status", zh: "此申请已处理", en: "This case is decided already")
+        }
+        let elder = try await req.findScoped(Elder.self, c.elderID)
+        let policies = try await BenefitPolicyRow.all(on: db)
+        guard let month = Month(c.month), let policy = policies.first(where: { $0.id == c.policyID }) else {
+            throw AppError(.conflict, "benefit.policy_missing", field: nil, zh: "此申请依据的政策已不存在", en: "The policy of this case no longer exists")
+        }
+        guard let facts = try await BenefitFacts.of([elder], on: db)[elder.id!] else { throw AppError.notFound() }
+        let decision = EntitlementRules.decide(facts, month: month, policy: policy, names: try await BenefitFacts.names(on: db))
+        guard decision.entitled, let amount = decision.amountFen else {
+            throw AppError(.unprocessableEntity, "benefit.no_longer_eligible", field: nil,
+                           zh: "按当前信息已不符合条件：" + decision.plainSummary.zh, en: "No longer eligible on current facts: " + decision.plainSummary.en)
+        }
+        let existing = try await Entitlement.query(on: db).filter(\.$elderID == elder.id!).filter(\.$benefitType == c.benefitType)
+            .filter(\.$status != Entitlement.Status.ended.rawValue).count()
+        guard existing == 0 else {
+            throw AppError(.conflict, "benefit.already_entitled", field: nil, zh: "此人已享受该项待遇", en: "This person already has this benefit")
+        }
+        let e = Entitlement()
+        e.elderID = elder.id!; e.regionCode = elder.residenceRegion; e.benefitType = c.benefitType; e.policyID = policy.id
+        e.policyVersion = policy.version; e.amountFen = amount; e.paymentForm = policy.paymentForm.rawValue; e.startMonth = month.description
+        e.status = Entitlement.Status.active.rawValue; e.caseID = c.id; e.createdBy = actor.username
+        let vault = req.application.vault
+        if let raw = account?.filter({ !$0.isWhitespace }), !raw.isEmpty {
+            guard raw.count >= 8, raw.count <= 32, raw.allSatisfy(\.isNumber) else {
+                throw AppError(.unprocessableEntity, "benefit.account", field: "account", zh: "银行账号应为 8–32 位数字", en: "The bank account must be 8–32 digits")
+            }
+            e.accountCipher = try vault.seal(raw); e.accountMasked = String(raw.prefix(4)) + String(repeating: "*", count: raw.count - 8) + String(raw.suffix(4))
+        } else {
+            e.accountMasked = ""
+        }
+        c.status = BenefitCase.Status.approved.rawValue; c.decidedBy = actor.username; c.decidedAt = Date(); c.amountFen = amount
+        c.decisionJSON = String(decoding: try JSONEncoder.sorted.encode(decision), as: UTF8.self)
+        try await db.transaction { tx in
+            try await e.create(on: tx)
+            try await c.save(on: tx)
+        }
+        try await AuditLog.record(on: req, action: .benefitApproved, entityType: "entitlement", entityID: e.id?.uuidString, region: e.regionCode,
+                                  after: ["case": c.id!.uuidString, "benefit": e.benefitType, "amountFen": String(amount), "from": e.startMonth])
+        return e
+    }
+
+    func reject(_ c: BenefitCase, note: String?) async throws {
+        let actor = try req.require(.benefitsManage)
+        guard c.status == BenefitCase.Status.pending.rawValue else {
+            throw AppError(.conflict, "benefit.case_status", field: "status", zh: "此申请已处理", en: "This case is decided already")
+        }
+        let text = (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw AppError(.unprocessableEntity, "benefit.reject_note", field: "note", zh: "请写明不予认定的理由", en: "Give the reason") }
+        c.status = BenefitCase.Status.rejected.rawValue; c.decidedBy = actor.username; c.decidedAt = Date(); c.decisionNote = text
+        try await c.save(on: db)
+        try await AuditLog.record(on: req, action: .benefitRejected, entityType: "benefit_case", entityID: c.id?.uuidString, region: c.regionCode, after: ["note": text])
+    }
+}
+
+/// A death or a move out ends every entitlement of the person from the month after the event;
+/// what was already paid for later months becomes an overpayment to recover.
+enum BenefitsOnLifeEvent: LifeEventSubscriber {
+    static func handle(_ event: LifeEvent, elder: Elder, on db: any Database) async throws {
+        guard let date = CalendarDate(event.eventDate), let elderID = elder.id else { return }
+        let end = PaymentRules.lastPaidMonth(afterEventOn: date)
+        let reason = event.kind == LifeEvent.Kind.death.rawValue ? "death" : "moved_out"
+        for e in try await Entitlement.query(on: db).filter(\.$elderID == elderID).all() {
+            if let current = e.endMonth.flatMap(Month.init), current <= end { continue }
+            e.endMonth = end.description
+            e.status = Entitlement.Status.ended.rawValue
+            e.statusReason = reason
+            try await e.save(on: db)
+            let paid = try await Payment.query(on: db).filter(\.$entitlementID == e.id!).filter(\.$month > end.description).all()
+            guard !paid.isEmpty else { continue }
+            let o = Overpayment()
+            o.entitlementID = e.id!; o.elderID = elderID; o.regionCode = e.regionCode; o.benefitType = e.benefitType
+            o.months = paid.map(\.month).sorted().joined(separator: ",")
+            o.amountFen = paid.reduce(0) { $0 + $1.amountFen }
+            o.reason = reason; o.status = Overpayment.Status.open.rawValue
+            try await o.create(on: db)
+        }
+    }
+}

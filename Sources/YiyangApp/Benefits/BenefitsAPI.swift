@@ -1,0 +1,292 @@
+import Fluent
+import Vapor
+import YiyangDomain
+
+/// `/api/v1/benefit-policies`, `/benefit-scans`, `/benefit-cases`, `/entitlements`,
+/// `/payment-runs`, `/overpayments`, and a person's benefits with their explanation.
+struct BenefitsAPI: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("benefit-policies", use: policies)
+        routes.post("benefit-policies", use: createPolicy)
+        routes.get("elders", ":elderID", "benefits", use: explain)
+        routes.post("benefit-scans", use: scan)
+        routes.get("benefit-cases", use: cases)
+        routes.post("benefit-cases", ":caseID", "approve", use: approve)
+        routes.post("benefit-cases", ":caseID", "reject", use: reject)
+        routes.get("entitlements", use: entitlements)
+        routes.get("payment-runs", use: runs)
+        routes.post("payment-runs", use: startRun)
+        routes.get("payment-runs", ":runID", use: showRun)
+        routes.post("payment-runs", ":runID", "approve", use: approveRun)
+        routes.get("payment-runs", ":runID", "payments", use: payments)
+        routes.get("overpayments", use: overpayments)
+    }
+
+    static func month(_ raw: String?, field: String = "month") throws -> Month {
+        guard let raw, !raw.isEmpty else { return .current() }
+        guard let m = Month(raw) else {
+            throw AppError(.unprocessableEntity, "month.invalid", field: field, zh: "月份应为 YYYY-MM，如 2026-12", en: "The month must be YYYY-MM, e.g. 2026-12")
+        }
+        return m
+    }
+
+    // MARK: policies
+
+    struct PolicyView: Content {
+        var policy: BenefitPolicy
+        var name: String
+        var inForce: Bool
+    }
+
+    /// Policies for a region on a month: those in force there (the nearest region's newest
+    /// version of each type) with `inForce`, or every version with `all=true`.
+    @Sendable func policies(req: Request) async throws -> [PolicyView] {
+        try req.require(.benefitsUse)
+        let month = try Self.month(req.query[String.self, at: "month"])
+        let region = try req.query[String.self, at: "region"].map { try req.requireInScope($0, field: "region") } ?? req.regionScope().region
+        let all = try await BenefitPolicyRow.all(on: req.db)
+        let inForce = Set(Set(all.map(\.benefitType)).compactMap { EntitlementRules.policy(for: $0, region: region.value, month: month, among: all)?.id })
+        let relevant = all.filter { p in RegionCode(p.regionCode).map { $0.contains(region) || region.contains($0) } ?? false }
+        let shown = req.query[Bool.self, at: "all"] == true ? relevant : relevant.filter { inForce.contains($0.id) }
+        return shown.sorted { ($0.benefitType, $0.regionCode, $0.version) < ($1.benefitType, $1.regionCode, $1.version) }
+            .map { PolicyView(policy: $0, name: BenefitType.name($0.benefitType).text(req.locale), inForce: inForce.contains($0.id)) }
+    }
+
+    /// A new version: the next version number of its type and region, with a fresh id.
+    @Sendable func createPolicy(req: Request) async throws -> Response {
+        let actor = try req.require(.benefitsManage)
+        var p = try req.content.decode(BenefitPolicy.self)
+        let issues = p.issues()
+        if !issues.isEmpty { throw ValidationFailure(issues: issues) }
+        _ = try req.requireInScope(p.regionCode, field: "regionCode")
+        let last = try await BenefitPolicyRow.query(on: req.db).filter(\.$benefitType == p.benefitType).filter(\.$regionCode == p.regionCode)
+            .sort(\.$version, .descending).first()
+        p.id = UUID(); p.version = (last?.version ?? 0) + 1
+        let row = try BenefitPolicyRow(p, createdBy: actor.username)
+        try await row.create(on: req.db)
+        try await AuditLog.record(on: req, action: .benefitPolicyCreated, entityType: "benefit_policy", entityID: p.id.uuidString, region: p.regionCode, after: p)
+        let res = Response(status: .created)
+        try res.content.encode(PolicyView(policy: p, name: BenefitType.name(p.benefitType).text(req.locale), inForce: false), as: .json)
+        return res
+    }
+
+    // MARK: a person
+
+    struct Explanation: Content {
+        struct Check: Content { var code: String; var held: Bool; var staff: String; var plain: String }
+        struct Decision: Content {
+            var benefitType: String; var name: String; var entitled: Bool; var amountFen: Int?; var paymentForm: String
+            var policyId: UUID; var policyVersion: Int; var policyRegion: String; var plain: String; var checks: [Check]
+        }
+        var month: String
+        var decisions: [Decision]
+        var entitlements: [EntitlementView]
+    }
+
+    /// What the person is entitled to on a month, and why, condition by condition.
+    @Sendable func explain(req: Request) async throws -> Explanation {
+        try req.require(.benefitsUse)
+        let e = try await req.findScoped(Elder.self, try EldersAPI.elderID(req))
+        let month = try Self.month(req.query[String.self, at: "month"])
+        return try await Self.explanation(e, month: month, req: req)
+    }
+
+    static func explanation(_ e: Elder, month: Month, req: Request) async throws -> Explanation {
+        let l = req.locale
+        let facts = try await BenefitFacts.of([e], on: req.db, today: month.firstDay)[e.id!]
+        let policies = try await BenefitPolicyRow.all(on: req.db)
+        let names = try await BenefitFacts.names(on: req.db)
+        let list = facts.map { EntitlementRules.evaluate($0, month: month, policies: policies, names: names) } ?? []
+        let ents = try await req.scoped(Entitlement.self).filter(\.$elderID == e.id!).sort(\.$startMonth, .descending).all()
+        return Explanation(month: month.description, decisions: list.map { d in
+            .init(benefitType: d.benefitType, name: BenefitType.name(d.benefitType).text(l), entitled: d.entitled, amountFen: d.amountFen,
+                  paymentForm: d.paymentForm.rawValue, policyId: d.policyID, policyVersion: d.policyVersion, policyRegion: d.policyRegion,
+                  plain: d.plainSummary.text(l),
+                  checks: d.checks.map { .init(code: $0.code, held: $0.held, staff: $0.staff.text(l), plain: $0.plain.text(l)) })
+        }, entitlements: ents.map(EntitlementView.init))
+    }
+
+    // MARK: scan and cases
+
+    struct ScanBody: Content { var month: String?; var region: String? }
+    struct ScanAnswer: Content { var month: String; var opened: Int }
+
+    @Sendable func scan(req: Request) async throws -> ScanAnswer {
+        let actor = try req.require(.benefitsManage)
+        let body = try req.content.decode(ScanBody.self)
+        let month = try Self.month(body.month)
+        let region = try body.region.map { try req.requireInScope($0, field: "region") } ?? actor.region
+        let opened = try await BenefitScan.run(month: month, scope: RegionScope(region: region), db: req.db)
+        try await AuditLog.record(on: req, action: .benefitScanRun, entityType: "benefit_case", entityID: nil, region: region.value,
+                                  after: ["month": month.description, "opened": String(opened)])
+        return ScanAnswer(month: month.description, opened: opened)
+    }
+
+    struct CaseView: Content {
+        var id: UUID; var elderId: UUID; var regionCode: String; var benefitType: String; var name: String; var month: String
+        var source: String; var status: String; var amountFen: Int; var paymentForm: String; var policyId: UUID; var policyVersion: Int
+        var plain: String; var checks: [Explanation.Check]; var decidedBy: String?; var decisionNote: String?
+        init(_ c: BenefitCase, locale: UILocale) {
+            let d = c.decision
+            id = c.id!; elderId = c.elderID; regionCode = c.regionCode; benefitType = c.benefitType; name = BenefitType.name(c.benefitType).text(locale)
+            month = c.month; source = c.source; status = c.status; amountFen = c.amountFen; paymentForm = c.paymentForm
+            policyId = c.policyID; policyVersion = c.policyVersion; plain = d?.plainSummary.text(locale) ?? ""
+            checks = d?.checks.map { .init(code: $0.code, held: $0.held, staff: $0.staff.text(locale), plain: $0.plain.text(locale)) } ?? []
+            decidedBy = c.decidedBy; decisionNote = c.decisionNote
+        }
+    }
+
+    @Sendable func cases(req: Request) async throws -> Paged<CaseView> {
+        try req.require(.benefitsUse)
+        let page = try PageRequest(req)
+        var q = try req.scoped(BenefitCase.self)
+        if let s = req.query[String.self, at: "status"], !s.isEmpty { q = q.filter(\.$status == s) }
+        if let e = req.query[UUID.self, at: "elderId"] { q = q.filter(\.$elderID == e) }
+        let total = try await q.count()
+        let rows = try await q.sort(\.$createdAt).sort(\.$id).range(page.offset..<(page.offset + page.per)).all()
+        return Paged(items: rows.map { CaseView($0, locale: req.locale) }, page: page.page, per: page.per, total: total)
+    }
+
+    static func caseID(_ req: Request) throws -> UUID {
+        guard let id = req.parameters.get("caseID", as: UUID.self) else { throw AppError.notFound() }
+        return id
+    }
+
+    struct ApproveBody: Content { var account: String? }
+
+    @Sendable func approve(req: Request) async throws -> EntitlementView {
+        try req.require(.benefitsManage)
+        let c = try await req.findScoped(BenefitCase.self, try Self.caseID(req))
+        let body = (try? req.content.decode(ApproveBody.self)) ?? ApproveBody(account: nil)
+        return EntitlementView(try await BenefitService(req: req).approve(c, account: body.account))
+    }
+
+    struct NoteBody: Content { var note: String? }
+
+    @Sendable func reject(req: Request) async throws -> CaseView {
+        try req.require(.benefitsManage)
+        let c = try await req.findScoped(BenefitCase.self, try Self.caseID(req))
+        try await BenefitService(req: req).reject(c, note: try req.content.decode(NoteBody.self).note)
+        return CaseView(c, locale: req.locale)
+    }
+
+    // MARK: entitlements
+
+    struct EntitlementView: Content {
+        var id: UUID; var elderId: UUID; var regionCode: String; var benefitType: String; var amountFen: Int; var paymentForm: String
+        var startMonth: String; var endMonth: String?; var status: String; var statusReason: String?; var account: String
+        var policyId: UUID; var policyVersion: Int
+        init(_ e: Entitlement) {
+            id = e.id!; elderId = e.elderID; regionCode = e.regionCode; benefitType = e.benefitType; amountFen = e.amountFen
+            paymentForm = e.paymentForm; startMonth = e.startMonth; endMonth = e.endMonth; status = e.status; statusReason = e.statusReason
+            account = e.accountMasked; policyId = e.policyID; policyVersion = e.policyVersion
+        }
+    }
+
+    @Sendable func entitlements(req: Request) async throws -> Paged<EntitlementView> {
+        try req.require(.benefitsUse)
+        let page = try PageRequest(req)
+        var q = try req.scoped(Entitlement.self)
+        if let s = req.query[String.self, at: "status"], !s.isEmpty { q = q.filter(\.$status == s) }
+        if let e = req.query[UUID.self, at: "elderId"] { q = q.filter(\.$elderID == e) }
+        if let t = req.query[String.self, at: "benefitType"], !t.isEmpty { q = q.filter(\.$benefitType == t) }
+        let total = try await q.count()
+        let rows = try await q.sort(\.$createdAt).sort(\.$id).range(page.offset..<(page.offset + page.per)).all()
+        return Paged(items: rows.map(EntitlementView.init), page: page.page, per: page.per, total: total)
+    }
+
+    // MARK: runs
+
+    struct RunView: Content {
+        struct Line: Content { var benefitType: String; var name: String; var payments: Int; var totalFen: Int }
+        var id: UUID; var month: String; var regionCode: String; var status: String; var payments: Int; var totalFen: Int
+        var startedBy: String; var finishedAt: Date?; var approvedBy: String?; var approvedAt: Date?; var byBenefit: [Line]?
+        init(_ r: PaymentRun, byBenefit: [Line]? = nil) {
+            id = r.id!; month = r.month; regionCode = r.regionCode; status = r.status; payments = r.payments; totalFen = r.totalFen
+            startedBy = r.startedBy; finishedAt = r.finishedAt; approvedBy = r.approvedBy; approvedAt = r.approvedAt; self.byBenefit = byBenefit
+        }
+    }
+
+    static func runID(_ req: Request) throws -> UUID {
+        guard let id = req.parameters.get("runID", as: UUID.self) else { throw AppError.notFound() }
+        return id
+    }
+
+    @Sendable func runs(req: Request) async throws -> Paged<RunView> {
+        try req.require(.benefitsUse)
+        let page = try PageRequest(req)
+        let q = try req.scoped(PaymentRun.self)
+        let total = try await q.count()
+        let rows = try await q.sort(\.$month, .descending).sort(\.$regionCode).range(page.offset..<(page.offset + page.per)).all()
+        return Paged(items: rows.map { RunView($0) }, page: page.page, per: page.per, total: total)
+    }
+
+    struct RunBody: Content { var month: String; var region: String? }
+
+    /// Computes (or completes) the month's roll for a region; safe to call again.
+    @Sendable func startRun(req: Request) async throws -> RunView {
+        let actor = try req.require(.benefitsManage)
+        let body = try req.content.decode(RunBody.self)
+        let month = try Self.month(body.month)
+        let region = try body.region.map { try req.requireInScope($0, field: "region") } ?? actor.region
+        let run = try await PaymentRuns.run(month: month, region: region, actor: actor.username, db: req.db)
+        try await AuditLog.record(on: req, action: .paymentRunComputed, entityType: "payment_run", entityID: run.id?.uuidString, region: region.value,
+                                  after: ["month": month.description, "payments": String(run.payments), "totalFen": String(run.totalFen)])
+        return try await Self.runView(run, req: req)
+    }
+
+    static func runView(_ run: PaymentRun, req: Request) async throws -> RunView {
+        RunView(run, byBenefit: try await PaymentRuns.summary(run, db: req.db).map {
+            .init(benefitType: $0.benefit, name: BenefitType.name($0.benefit).text(req.locale), payments: $0.payments, totalFen: $0.fen)
+        })
+    }
+
+    @Sendable func showRun(req: Request) async throws -> RunView {
+        try req.require(.benefitsUse)
+        return try await Self.runView(try await req.findScoped(PaymentRun.self, try Self.runID(req)), req: req)
+    }
+
+    @Sendable func approveRun(req: Request) async throws -> RunView {
+        let actor = try req.require(.benefitsManage)
+        let run = try await req.findScoped(PaymentRun.self, try Self.runID(req))
+        try await PaymentRuns.approve(run, actor: actor.username, db: req.db)
+        try await AuditLog.record(on: req, action: .paymentRunApproved, entityType: "payment_run", entityID: run.id?.uuidString, region: run.regionCode,
+                                  after: ["month": run.month, "payments": String(run.payments), "totalFen": String(run.totalFen)])
+        return try await Self.runView(run, req: req)
+    }
+
+    struct PaymentView: Content {
+        var id: UUID; var entitlementId: UUID; var elderId: UUID; var regionCode: String; var benefitType: String; var month: String
+        var amountFen: Int; var paymentForm: String
+    }
+
+    @Sendable func payments(req: Request) async throws -> Paged<PaymentView> {
+        try req.require(.benefitsUse)
+        let run = try await req.findScoped(PaymentRun.self, try Self.runID(req))
+        let page = try PageRequest(req)
+        let q = try req.scoped(Payment.self).filter(\.$runID == run.id!)
+        let total = try await q.count()
+        let rows = try await q.sort(\.$entitlementID).range(page.offset..<(page.offset + page.per)).all()
+        return Paged(items: rows.map { PaymentView(id: $0.id!, entitlementId: $0.entitlementID, elderId: $0.elderID, regionCode: $0.regionCode,
+                                                   benefitType: $0.benefitType, month: $0.month, amountFen: $0.amountFen, paymentForm: $0.paymentForm) },
+                     page: page.page, per: page.per, total: total)
+    }
+
+    struct OverpaymentView: Content {
+        var id: UUID; var entitlementId: UUID; var elderId: UUID; var regionCode: String; var benefitType: String
+        var months: [String]; var amountFen: Int; var reason: String; var status: String
+    }
+
+    @Sendable func overpayments(req: Request) async throws -> Paged<OverpaymentView> {
+        try req.require(.benefitsUse)
+        let page = try PageRequest(req)
+        var q = try req.scoped(Overpayment.self)
+        if let s = req.query[String.self, at: "status"], !s.isEmpty { q = q.filter(\.$status == s) }
+        let total = try await q.count()
+        let rows = try await q.sort(\.$createdAt, .descending).range(page.offset..<(page.offset + page.per)).all()
+        return Paged(items: rows.map { OverpaymentView(id: $0.id!, entitlementId: $0.entitlementID, elderId: $0.elderID, regionCode: $0.regionCode,
+                                                       benefitType: $0.benefitType, months: $0.months.split(separator: ",").map(String.init),
+                                                       amountFen: $0.amountFen, reason: $0.reason, status: $0.status) },
+                     page: page.page, per: page.per, total: total)
+    }
+}

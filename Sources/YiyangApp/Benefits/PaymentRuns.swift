@@ -1,0 +1,113 @@
+import Fluent
+import SQLKit
+import Vapor
+import YiyangDomain
+
+/// The monthly payment run of a region. It walks the region's entitlements that pay for the
+/// month in id order, a batch at a time, and inserts one payment per entitlement and month;
+/// the unique pair (entitlement, month) answers "paid already?" while inserting. So:
+/// - running it again adds nothing and changes nothing;
+/// - killed half way, the batches written stay written, and the next run writes the rest:
+///   the roll is the same as an uninterrupted run's;
+/// - two runs racing (or a county's and the city's run for the same month) cannot pay twice.
+/// An approved run is final; payments are never changed (see `PaymentsAreFinal`).
+enum PaymentRuns {
+    struct Locked: Error {}
+
+    static func run(month: Month, region: RegionCode, actor: String, db: any Database, batchSize: Int = 1000,
+                    progress: (_ done: Int, _ total: Int) async -> Void = { _, _ in },
+                    afterBatch: (_ batch: Int) throws -> Void = { _ in }) async throws -> PaymentRun {
+        let sql = db as! any SQLDatabase
+        let run = try await openRun(month: month, region: region, actor: actor, db: db)
+        let m = month.description
+        let pattern = region.prefix + "%"
+        func payable(_ select: String) -> SQLQueryString {
+            """
+            \(unsafeRaw: select) FROM entitlements
+            WHERE region_code LIKE \(bind: pattern) AND status <> 'suspended'
+              AND start_month <= \(bind: m) AND (end_month IS NULL OR end_month >= \(bind: m))
+            """
+        }
+        let total = try await sql.raw(payable("SELECT COUNT(*) AS n")).first()?.decode(column: "n", as: Int.self) ?? 0
+        var after: UUID? = nil
+        var done = 0, batch = 0
+        while true {
+            var q = payable("SELECT id, elder_id, region_code, benefit_type, amount_fen, payment_form")
+            if let after { q = q + " AND id > \(bind: after)" }
+            q = q + " ORDER BY id LIMIT \(unsafeRaw: String(batchSize))"
+            let rows = try await sql.raw(q).all()
+            guard !rows.isEmpty else { break }
+            let insert = sql.insert(into: Payment.schema)
+                .columns("id", "run_id", "entitlement_id", "elder_id", "region_code", "benefit_type", "month", "amount_fen", "payment_form")
+                .ignoringConflicts(with: ["entitlement_id", "month"])
+            for row in rows {
+                insert.values([SQLBind(UUID()), SQLBind(run.id!), SQLBind(try row.decode(column: "id", as: UUID.self)),
+                               SQLBind(try row.decode(column: "elder_id", as: UUID.self)), SQLBind(try row.decode(column: "region_code", as: String.self)),
+                               SQLBind(try row.decode(column: "benefit_type", as: String.self)), SQLBind(m),
+                               SQLBind(try row.decode(column: "amount_fen", as: Int.self)), SQLBind(try row.decode(column: "payment_form", as: String.self))])
+            }
+            // One statement per batch: it commits whole or not at all.
+            try await insert.run()
+            after = try rows.last!.decode(column: "id", as: UUID.self)
+            done += rows.count
+            batch += 1
+            await progress(done, total)
+            try afterBatch(batch)
+        }
+        return try await finish(run, db: db)
+    }
+
+    /// The run of the month and region, made if new; an approved one refuses.
+    static func openRun(month: Month, region: RegionCode, actor: String, db: any Database) async throws -> PaymentRun {
+        if let existing = try await PaymentRun.query(on: db).filter(\.$month == month.description).filter(\.$regionCode == region.value).first() {
+            guard existing.status != PaymentRun.Status.approved.rawValue else {
+                throw AppError(.conflict, "payment_run.approved", field: "month",
+                               zh: "\(month) 的发放表已审批锁定；更正请在以后月份调整", en: "The roll of \(month) is approved and locked; correct it in a later month")
+            }
+            existing.status = PaymentRun.Status.running.rawValue
+            try await existing.save(on: db)
+            return existing
+        }
+        let run = PaymentRun()
+        run.month = month.description; run.regionCode = region.value; run.status = PaymentRun.Status.running.rawValue
+        run.startedBy = actor; run.payments = 0; run.totalFen = 0
+        do {
+            try await run.create(on: db)
+        } catch {
+            // Two starting at once: the unique (month, region) lets one create; the other uses it.
+            if let raced = try await PaymentRun.query(on: db).filter(\.$month == month.description).filter(\.$regionCode == region.value).first() { return raced }
+            throw error
+        }
+        return run
+    }
+
+    static func finish(_ run: PaymentRun, db: any Database) async throws -> PaymentRun {
+        let sql = db as! any SQLDatabase
+        let row = try await sql.raw("SELECT COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS total FROM payments WHERE run_id = \(bind: run.id!)").first()
+        run.payments = try row?.decode(column: "n", as: Int.self) ?? 0
+        run.totalFen = try row?.decode(column: "total", as: Int?.self) ?? 0
+        run.status = PaymentRun.Status.computed.rawValue
+        run.finishedAt = Date()
+        try await run.save(on: db)
+        return run
+    }
+
+    static func approve(_ run: PaymentRun, actor: String, db: any Database) async throws {
+        guard run.status == PaymentRun.Status.computed.rawValue else {
+            throw AppError(.conflict, "payment_run.status", field: "status",
+                           zh: "只有计算完成的发放表可以审批", en: "Only a computed roll can be approved")
+        }
+        run.status = PaymentRun.Status.approved.rawValue; run.approvedBy = actor; run.approvedAt = Date()
+        try await run.save(on: db)
+    }
+
+    /// Spending by benefit, for the run's summary and the bank file's control totals.
+    static func summary(_ run: PaymentRun, db: any Database) async throws -> [(benefit: String, payments: Int, fen: Int)] {
+        let sql = db as! any SQLDatabase
+        return try await sql.raw("""
+            SELECT benefit_type, COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS total FROM payments WHERE run_id = \(bind: run.id!)
+            GROUP BY benefit_type ORDER BY benefit_type
+            """).all().map { (try $0.decode(column: "benefit_type", as: String.self), try $0.decode(column: "n", as: Int.self),
+                              try $0.decode(column: "total", as: Int?.self) ?? 0) }
+    }
+}

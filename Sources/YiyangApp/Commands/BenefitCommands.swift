@@ -1,0 +1,67 @@
+import Fluent
+import Vapor
+import YiyangDomain
+
+/// `yiyang benefits run --month 2026-12 [--region CODE]` and `yiyang benefits scan --month …`.
+struct BenefitCommands: AsyncCommandGroup {
+    var help: String { "Benefits: the proactive scan and the monthly payment run" }
+    var commands: [String: any AnyAsyncCommand] { ["run": PaymentRunCommand(), "scan": BenefitScanCommand()] }
+    var defaultCommand: (any AnyAsyncCommand)? { nil }
+
+    static func region(_ raw: String?) throws -> RegionCode {
+        guard let raw else { return .root }
+        guard let code = RegionCode(raw) else { throw ConfigError(message: "--region \(raw) is not a 12-digit region code") }
+        return code
+    }
+
+    static func month(_ raw: String?) throws -> Month {
+        guard let raw else { return .current() }
+        guard let m = Month(raw) else { throw ConfigError(message: "--month \(raw) is not YYYY-MM") }
+        return m
+    }
+}
+
+struct PaymentRunCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "month", help: "The month to pay, YYYY-MM (default: this month)") var month: String?
+        @Option(name: "region", help: "Only this region's subtree (12-digit code; default: everything)") var region: String?
+    }
+    var help: String { "Compute (or complete) a month's payment roll; safe to run again, resumes after a crash" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        try await prepareDatabase(app)
+        let month = try BenefitCommands.month(signature.month)
+        let region = try BenefitCommands.region(signature.region)
+        let bar = ProgressBar(label: "发放 paying \(month)")
+        let run = try await PaymentRuns.run(month: month, region: region, actor: "cli", db: app.db) { done, total in bar.update(done, max(total, done)) }
+        bar.finish()
+        try await AuditLog.recordSystem(on: app.db, actor: "cli", action: .paymentRunComputed, entityType: "payment_run", entityID: run.id?.uuidString,
+                                        region: region.value, after: ["month": month.description, "payments": String(run.payments), "totalFen": String(run.totalFen)])
+        context.console.print("\(month) \(region.value)：\(run.payments) 笔 payments，合计 total \(Fen.yuan(run.totalFen)) 元 yuan；状态 status \(run.status)")
+        for line in try await PaymentRuns.summary(run, db: app.db) {
+            context.console.print("  \(BenefitType.name(line.benefit).zh) \(line.benefit): \(line.payments) · \(Fen.yuan(line.fen))")
+        }
+    }
+}
+
+struct BenefitScanCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "month", help: "The month, YYYY-MM (default: this month)") var month: String?
+        @Option(name: "region", help: "Only this region's subtree") var region: String?
+    }
+    var help: String { "Find people who qualify but have no entitlement, and open cases for staff (免申即享)" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        try await prepareDatabase(app)
+        let month = try BenefitCommands.month(signature.month)
+        let region = try BenefitCommands.region(signature.region)
+        let bar = ProgressBar(label: "筛查 scanning \(month)")
+        let opened = try await BenefitScan.run(month: month, scope: RegionScope(region: region), db: app.db) { done, total in bar.update(done, max(total, done)) }
+        bar.finish()
+        try await AuditLog.recordSystem(on: app.db, actor: "cli", action: .benefitScanRun, entityType: "benefit_case", entityID: nil,
+                                        region: region.value, after: ["month": month.description, "opened": String(opened)])
+        context.console.print("新发现 opened \(opened)")
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+
+/// A kind of benefit. The built-in ones are those the plans name; a deployment adds its own
+/// (any code works in a policy, these only give names).
+public struct BenefitType: Sendable, Hashable, Codable {
+    public var code: String
+    public var name: LocalizedText
+
+    public init(_ code: String, zh: String, en: String) {
+        self.code = code; self.name = LocalizedText(zh: zh, en: en)
+    }
+
+    public static let builtIn: [BenefitType] = [
+        .init("age_allowance", zh: "高龄津贴", en: "Age allowance"),
+        .init("care_subsidy", zh: "护理补贴", en: "Care subsidy"),
+        .init("service_subsidy", zh: "服务补贴", en: "Service subsidy"),
+        .init("meal_subsidy", zh: "助餐补贴", en: "Meal subsidy"),
+        .init("institution_operating_subsidy", zh: "养老机构运营补贴", en: "Institution operating subsidy"),
+        .init("bed_construction_subsidy", zh: "新增护理型床位建设补贴", en: "Nursing bed construction subsidy"),
+        .init("home_modification_subsidy", zh: "居家适老化改造补贴", en: "Home modification subsidy"),
+    ]
+
+    public static func name(_ code: String) -> LocalizedText {
+        builtIn.first { $0.code == code }?.name ?? LocalizedText(zh: code, en: code)
+    }
+}
+
+/// An age band of an amount rule: from `minAge` (included) to `maxAge` (included, open when nil).
+public struct AgeAmount: Sendable, Hashable, Codable {
+    public var minAge: Int
+    public var maxAge: Int?
+    public var fen: Int
+    public init(minAge: Int, maxAge: Int?, fen: Int) { self.minAge = minAge; self.maxAge = maxAge; self.fen = fen }
+    public func contains(_ age: Int) -> Bool { age >= minAge && (maxAge.map { age <= $0 } ?? true) }
+}
+
+public struct LevelAmount: Sendable, Hashable, Codable {
+    public var level: Int
+    public var fen: Int
+    public init(level: Int, fen: Int) { self.level = level; self.fen = fen }
+}
+
+/// How much a month: one amount, by age band, or by assessment level.
+public struct AmountRule: Sendable, Hashable, Codable {
+    public var flatFen: Int?
+    public var byAge: [AgeAmount]?
+    public var byLevel: [LevelAmount]?
+
+    public init(flatFen: Int? = nil, byAge: [AgeAmount]? = nil, byLevel: [LevelAmount]? = nil) {
+        self.flatFen = flatFen; self.byAge = byAge; self.byLevel = byLevel
+    }
+}
+
+/// An assessment condition: a level range of a named instrument, from a valid result.
+public struct AssessmentCondition: Sendable, Hashable, Codable {
+    public var instrument: String
+    public var minLevel: Int
+    public var maxLevel: Int
+    public init(instrument: String, minLevel: Int, maxLevel: Int) { self.instrument = instrument; self.minLevel = minLevel; self.maxLevel = maxLevel }
+}
+
+/// Who qualifies. Every listed condition must hold; an empty list is no condition.
+public struct EligibilityRule: Sendable, Hashable, Codable {
+    public var minAge: Int?
+    public var maxAge: Int?
+    /// At least one of these categories (空巢, 独居, 失能…).
+    public var categoriesAny: [String]
+    /// One of these economic statuses (特困, 低保…).
+    public var economicStatusesAny: [String]
+    public var assessment: AssessmentCondition?
+    /// Not while receiving any of these benefits (by type code).
+    public var notWhileReceiving: [String]
+    /// Not while living in a care institution.
+    public var notInInstitution: Bool
+
+    public init(minAge: Int? = nil, maxAge: Int? = nil, categoriesAny: [String] = [], economicStatusesAny: [String] = [],
+                assessment: AssessmentCondition? = nil, notWhileReceiving: [String] = [], notInInstitution: Bool = false) {
+        self.minAge = minAge; self.maxAge = maxAge; self.categoriesAny = categoriesAny; self.economicStatusesAny = economicStatusesAny
+        self.assessment = assessment; self.notWhileReceiving = notWhileReceiving; self.notInInstitution = notInInstitution
+    }
+}
+
+public enum PaymentForm: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Money to the person's account.
+    case cash
+    /// A balance that home services spend (a service subsidy).
+    case serviceBalance = "service_balance"
+}
+
+/// One version of a benefit's rules for a region (and everything below it, unless a lower
+/// region has its own). A change is a new version; results remember the version that made them.
+public struct BenefitPolicy: Sendable, Hashable, Codable {
+    public var id: UUID
+    public var benefitType: String
+    public var version: Int
+    public var regionCode: String
+    public var effectiveFrom: Month
+    public var effectiveTo: Month?
+    public var eligibility: EligibilityRule
+    public var amount: AmountRule
+    public var paymentForm: PaymentForm
+    /// Who pays, as the service list prints it (市级财政, 县级财政…).
+    public var payer: String
+    /// What the person receives, in plain words, for the service list.
+    public var summary: String
+    /// The document the policy comes from.
+    public var basis: String
+
+    public init(id: UUID = UUID(), benefitType: String, version: Int = 1, regionCode: String, effectiveFrom: Month, effectiveTo: Month? = nil,
+                eligibility: EligibilityRule, amount: AmountRule, paymentForm: PaymentForm = .cash, payer: String, summary: String, basis: String) {
+        self.id = id; self.benefitType = benefitType; self.version = version; self.regionCode = regionCode
+        self.effectiveFrom = effectiveFrom; self.effectiveTo = effectiveTo; self.eligibility = eligibility; self.amount = amount
+        self.paymentForm = paymentForm; self.payer = payer; self.summary = summary; self.basis = basis
+    }
+
+    public func inForce(_ month: Month) -> Bool { effectiveFrom <= month && (effectiveTo.map { month <= $0 } ?? true) }
+
+    /// Problems with the policy, each naming its field.
+    public func issues() -> [ValidationIssue] {
+        var out: [ValidationIssue] = []
+        func add(_ field: String, _ zh: String, _ en: String) { out.append(.init(field: field, rule: "policy.\(field)", message: .init(zh: zh, en: en))) }
+        if benefitType.isEmpty { add("benefitType", "请填写补贴类型", "benefitType is required") }
+        if regionCode.count != 12 || RegionCode(regionCode) == nil { add("regionCode", "区划代码应为 12 位", "regionCode must be 12 digits") }
+        if let to = effectiveTo, to < effectiveFrom { add("effectiveTo", "截止月份早于起始月份", "effectiveTo is before effectiveFrom") }
+        let rules = [amount.flatFen != nil, amount.byAge != nil, amount.byLevel != nil].filter { $0 }.count
+        if rules != 1 { add("amount", "金额规则须且只能选一种：固定金额、按年龄段或按评估等级", "Give exactly one amount rule: flat, by age or by level") }
+        if let f = amount.flatFen, f <= 0 { add("amount", "金额须大于 0", "The amount must be above 0") }
+        if let bands = amount.byAge {
+            if bands.isEmpty || bands.contains(where: { band in band.fen <= 0 || (band.maxAge.map { $0 < band.minAge } ?? false) }) {
+                add("amount", "年龄段金额须大于 0", "Age band amounts must be above 0")
+            }
+            for (i, a) in bands.enumerated() { for b in bands[(i + 1)...] where a.contains(b.minAge) || b.contains(a.minAge) {
+                add("amount", "年龄段 \(a.minAge) 与 \(b.minAge) 重叠", "Age bands from \(a.minAge) and \(b.minAge) overlap")
+            } }
+        }
+        if let levels = amount.byLevel {
+            if levels.isEmpty || levels.contains(where: { $0.fen <= 0 }) { add("amount", "各等级金额须大于 0", "Level amounts must be above 0") }
+            if Set(levels.map(\.level)).count != levels.count { add("amount", "同一等级只能有一个金额", "Each level may have one amount only") }
+            if let a = eligibility.assessment, levels.contains(where: { $0.level < a.minLevel || $0.level > a.maxLevel }) {
+                add("amount", "金额中的等级超出了评估等级范围 \(a.minLevel)–\(a.maxLevel)", "A level amount lies outside the assessment range \(a.minLevel)–\(a.maxLevel)")
+            }
+            if amount.byLevel != nil && eligibility.assessment == nil {
+                add("eligibility.assessment", "按评估等级发放须指定评估工具和等级范围", "A by-level amount needs an assessment condition")
+            }
+        }
+        if let min = eligibility.minAge, let max = eligibility.maxAge, max < min { add("eligibility.maxAge", "年龄上限低于下限", "maxAge is below minAge") }
+        return out
+    }
+}
+
+extension BenefitPolicy {
+    /// Who qualifies, in a sentence for the public service list.
+    public func plainEligibility(names: CodeNames) -> LocalizedText {
+        let e = eligibility
+        var zh: [String] = [], en: [String] = []
+        switch (e.minAge, e.maxAge) {
+        case let (min?, max?): zh.append("\(min)–\(max) 周岁"); en.append("aged \(min)–\(max)")
+        case let (min?, nil): zh.append("年满 \(min) 周岁"); en.append("aged \(min) or over")
+        case let (nil, max?): zh.append("\(max) 周岁及以下"); en.append("aged \(max) or under")
+        default: break
+        }
+        if !e.economicStatusesAny.isEmpty {
+            zh.append(e.economicStatusesAny.map(names.zh).joined(separator: "、") + "等经济困难")
+            en.append("on " + e.economicStatusesAny.map(names.en).joined(separator: " or "))
+        }
+        if !e.categoriesAny.isEmpty {
+            zh.append(e.categoriesAny.map(names.zh).joined(separator: "或"))
+            en.append("registered as " + e.categoriesAny.map(names.en).joined(separator: " or "))
+        }
+        if let a = e.assessment {
+            zh.append("经能力评估为第 \(a.minLevel)–\(a.maxLevel) 级（\(a.instrument)）")
+            en.append("assessed at level \(a.minLevel)–\(a.maxLevel) (\(a.instrument))")
+        }
+        var zhText = "户籍或居住在本地、" + zh.joined(separator: "、") + "的老年人"
+        var enText = "Elderly people living here" + (en.isEmpty ? "" : ", " + en.joined(separator: ", "))
+        if e.notInInstitution { zhText += "（入住养老机构期间除外）"; enText += " (not while in a care institution)" }
+        if !e.notWhileReceiving.isEmpty {
+            zhText += "；不与" + e.notWhileReceiving.map { BenefitType.name($0).zh }.joined(separator: "、") + "同时享受"
+            enText += "; not together with " + e.notWhileReceiving.map { BenefitType.name($0).en.lowercased() }.joined(separator: ", ")
+        }
+        return LocalizedText(zh: zhText, en: enText)
+    }
+
+    /// The standard: amounts by band, level, or one amount.
+    public func plainAmount() -> LocalizedText {
+        let unitZh = paymentForm == .cash ? "元/月" : "元/月（服务额度，用于购买服务）"
+        let unitEn = paymentForm == .cash ? "yuan a month" : "yuan a month (a service balance)"
+        if let f = amount.flatFen { return .init(zh: "\(Fen.yuan(f)) \(unitZh)", en: "\(Fen.yuan(f)) \(unitEn)") }
+        if let bands = amount.byAge {
+            let zh = bands.map { b in (b.maxAge.map { "\(b.minAge)–\($0) 岁" } ?? "\(b.minAge) 岁及以上") + " \(Fen.yuan(b.fen))" }.joined(separator: "；")
+            let en = bands.map { b in (b.maxAge.map { "\(b.minAge)–\($0)" } ?? "\(b.minAge)+") + ": \(Fen.yuan(b.fen))" }.joined(separator: "; ")
+            return .init(zh: zh + " \(unitZh)", en: en + " \(unitEn)")
+        }
+        if let levels = amount.byLevel {
+            return .init(zh: levels.map { "第 \($0.level) 级 \(Fen.yuan($0.fen))" }.joined(separator: "；") + " \(unitZh)",
+                         en: levels.map { "level \($0.level): \(Fen.yuan($0.fen))" }.joined(separator: "; ") + " \(unitEn)")
+        }
+        return .init(zh: "", en: "")
+    }
+}

@@ -1,0 +1,139 @@
+@testable import YiyangApp
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+import YiyangDomain
+
+@Suite("Benefits")
+struct BenefitsTests {
+    static let village = "130102001001"
+    static let city = "130100000000"
+
+    /// The example policies, published through the API by the city bureau.
+    static func publishExamples(_ app: Application, from month: Month) async throws {
+        let bureau = try await app.token("demo_bureau")
+        let encoder = JSONEncoder()
+        for p in ExamplePolicies.jiangxiStyle(region: city, from: month) {
+            let res = try await app.api(.POST, "/api/v1/benefit-policies", token: bureau, json: String(decoding: try encoder.encode(p), as: UTF8.self))
+            #expect(res.status == .created, "\(res.body.string)")
+        }
+    }
+
+    @Test("turning 80: found by the scan that month, paid from it; a death mid-month ends it and a later payment is an overpayment", arguments: TestDatabase.all)
+    func turningEighty(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            try await Self.publishExamples(app, from: Month("2026-01")!)
+            let id = makeID("130102", "19461010", 61)
+            let elder = try await app.makeElder("钱秀英", id: id, region: Self.village)
+            let township = try await app.token("demo_township")
+
+            // September: 79, not yet. October: 80, found.
+            let sept = try await app.api(.POST, "/api/v1/benefit-scans", token: township, json: #"{"month":"2026-09"}"#)
+            #expect(try sept.content.decode(BenefitsAPI.ScanAnswer.self).opened == 0)
+            let explainSept = try await app.api(.GET, "/api/v1/elders/\(elder.id!)/benefits?month=2026-09", token: township)
+            let ageSept = try #require(try explainSept.content.decode(BenefitsAPI.Explanation.self).decisions.first { $0.benefitType == "age_allowance" })
+            #expect(!ageSept.entitled)
+            #expect(ageSept.plain.contains("需年满 80 周岁"), "plain Chinese for the applicant: \(ageSept.plain)")
+
+            let oct = try await app.api(.POST, "/api/v1/benefit-scans", token: township, json: #"{"month":"2026-10"}"#)
+            #expect(try oct.content.decode(BenefitsAPI.ScanAnswer.self).opened == 1)
+            let again = try await app.api(.POST, "/api/v1/benefit-scans", token: township, json: #"{"month":"2026-10"}"#)
+            #expect(try again.content.decode(BenefitsAPI.ScanAnswer.self).opened == 0, "a second scan opens nothing twice")
+            let cases = try await app.api(.GET, "/api/v1/benefit-cases?status=pending", token: township).content.decode(Paged<BenefitsAPI.CaseView>.self)
+            let c = try #require(cases.items.first { $0.elderId == elder.id })
+            #expect(c.benefitType == "age_allowance" && c.amountFen == 5_000 && c.month == "2026-10")
+            #expect(c.plain.contains("每月 50.00 元"))
+            #expect(c.checks.contains { $0.code == "min_age" && $0.held && $0.staff.contains("80") })
+
+            let badAccount = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: township, json: #"{"account":"12ab"}"#)
+            #expect(badAccount.apiError?.field == "account")
+            let granted = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: township, json: #"{"account":"6222 0212 3456 7890"}"#)
+            #expect(granted.status == .ok, "\(granted.body.string)")
+            let ent = try granted.content.decode(BenefitsAPI.EntitlementView.self)
+            #expect(ent.startMonth == "2026-10" && ent.amountFen == 5_000)
+            #expect(ent.account == "6222********7890")
+            #expect(!granted.body.string.contains("6222021234567890"))
+
+            // October and November are paid; a rerun adds nothing.
+            for m in ["2026-10", "2026-11"] {
+                let run = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"\#(m)"}"#)
+                #expect(run.status == .ok, "\(run.body.string)")
+                let v = try run.content.decode(BenefitsAPI.RunView.self)
+                #expect(v.payments == 1 && v.totalFen == 5_000)
+                let rerun = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"\#(m)"}"#)
+                let r = try rerun.content.decode(BenefitsAPI.RunView.self)
+                #expect(r.id == v.id && r.payments == 1 && r.totalFen == 5_000)
+            }
+            #expect(try await Payment.query(on: app.db).count() == 2)
+
+            // The death record arrives late: died 20 October. Paid through October; November is an overpayment.
+            let died = try await app.api(.POST, "/api/v1/elders/\(elder.id!)/events", token: township, json: #"{"kind":"death","date":"2026-10-20","source":"公安"}"#)
+            #expect(died.status == .ok, "\(died.body.string)")
+            let ended = try #require(try await Entitlement.find(ent.id, on: app.db))
+            #expect(ended.status == "ended" && ended.endMonth == "2026-10" && ended.statusReason == "death")
+            let over = try await app.api(.GET, "/api/v1/overpayments", token: township).content.decode(Paged<BenefitsAPI.OverpaymentView>.self)
+            #expect(over.items.count == 1)
+            #expect(over.items.first?.months == ["2026-11"] && over.items.first?.amountFen == 5_000 && over.items.first?.status == "open")
+            let dec = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"2026-12"}"#).content.decode(BenefitsAPI.RunView.self)
+            #expect(dec.payments == 0, "nothing for the dead")
+
+            // Approval locks the month.
+            let runs = try await app.api(.GET, "/api/v1/payment-runs", token: township).content.decode(Paged<BenefitsAPI.RunView>.self)
+            let octRun = try #require(runs.items.first { $0.month == "2026-10" })
+            #expect(try await app.api(.POST, "/api/v1/payment-runs/\(octRun.id)/approve", token: township).status == .ok)
+            let locked = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"2026-10"}"#)
+            #expect(locked.status == .conflict && locked.apiError?.code == "payment_run.approved")
+            let payment = try #require(try await Payment.query(on: app.db).first())
+            payment.amountFen = 1
+            await #expect(throws: (any Error).self) { try await payment.save(on: app.db) }
+        }
+    }
+
+    /// Entitlements made directly: `count` people, amounts 100, 200, … fen.
+    static func seedEntitlements(_ app: Application, count: Int) async throws -> [Entitlement] {
+        var out: [Entitlement] = []
+        for i in 0..<count {
+            let e = Entitlement()
+            e.elderID = UUID(); e.regionCode = i % 2 == 0 ? village : "130102001002"; e.benefitType = "age_allowance"
+            e.policyID = UUID(); e.policyVersion = 1; e.amountFen = 100 * (i + 1); e.paymentForm = "cash"; e.startMonth = "2026-01"
+            e.status = "active"; e.accountMasked = ""; e.createdBy = "test"
+            try await e.create(on: app.db)
+            out.append(e)
+        }
+        return out
+    }
+
+    struct Crash: Error {}
+
+    @Test("a run killed at random points and run again pays everyone exactly once", arguments: TestDatabase.all)
+    func killedRuns(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let ents = try await Self.seedEntitlements(app, count: 29)
+            let expected = Set(ents.map { "\($0.id!)|\($0.amountFen)" })
+            var rng = SystemRandomNumberGenerator()
+            for i in 1...12 {
+                let month = Month("2026-01")!.adding(i)
+                let killAt = Int.random(in: 1...9, using: &rng)
+                await #expect(throws: Crash.self) {
+                    _ = try await PaymentRuns.run(month: month, region: RegionCode("130102000000")!, actor: "t", db: app.db, batchSize: 3,
+                                                  afterBatch: { if $0 == killAt { throw Crash() } })
+                }
+                let partial = try await Payment.query(on: app.db).filter(\.$month == month.description).count()
+                #expect(partial == min(killAt * 3, 29), "batches before the crash are kept")
+                let run = try await PaymentRuns.run(month: month, region: RegionCode("130102000000")!, actor: "t", db: app.db, batchSize: 3)
+                let paid = try await Payment.query(on: app.db).filter(\.$month == month.description).all()
+                #expect(Set(paid.map { "\($0.entitlementID)|\($0.amountFen)" }) == expected, "month \(month), killed after batch \(killAt)")
+                #expect(paid.count == 29)
+                #expect(run.payments == 29 && run.totalFen == ents.reduce(0) { $0 + $1.amountFen })
+            }
+            // Two runs racing for the same month pay once.
+            let month = Month("2027-06")!
+            async let a = PaymentRuns.run(month: month, region: RegionCode("130102000000")!, actor: "a", db: app.db, batchSize: 4)
+            async let b = PaymentRuns.run(month: month, region: RegionCode("130102001000")!, actor: "b", db: app.db, batchSize: 4)
+            _ = try await (a, b)
+            #expect(try await Payment.query(on: app.db).filter(\.$month == month.description).count() == 29)
+        }
+    }
+}
