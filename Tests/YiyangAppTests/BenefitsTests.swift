@@ -136,4 +136,53 @@ struct BenefitsTests {
             #expect(try await Payment.query(on: app.db).filter(\.$month == month.description).count() == 29)
         }
     }
+
+    @Test("the public service list, and the staff pages from scan to bank file, in plain Chinese", arguments: TestDatabase.all)
+    func pages(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            // The demo publishes the example policies for the city; no account needed to read them.
+            let visitor = Browser(app)
+            let list = try await visitor.get("/service-list?region=130102000000")
+            #expect(list.status == .ok)
+            let html = list.body.string
+            #expect(html.contains("基本养老服务清单"))
+            #expect(html.contains("高龄津贴") && html.contains("年满 80 周岁") && html.contains("80–89 岁 50.00"))
+            #expect(html.contains("护理补贴") && html.contains("低保"), "codes appear by their Chinese names")
+            #expect(!html.contains("minimum_living") && !html.contains("age_allowance"), "no raw codes for residents")
+
+            let id = makeID("130102", "19400505", 71)
+            let elder = try await app.makeElder("郑桂兰", id: id, region: Self.village)
+            let staff = Browser(app)
+            try await staff.signIn("demo_township")
+            try await staff.get("/benefits")
+            let scanned = try await staff.post("/benefits/scan", [("month", Month.current().description)])
+            #expect(scanned.status == .seeOther)
+            let home = try await staff.get("/benefits")
+            let link = try #require(home.body.string.range(of: #"/benefits/cases/[0-9A-F-]{36}"#, options: .regularExpression).map { String(home.body.string[$0]) })
+            let casePage = try await staff.get(link)
+            #expect(casePage.body.string.contains("您符合高龄津贴的条件，每月 50.00 元"))
+            #expect(casePage.body.string.contains("月末年龄"))
+            let granted = try await staff.post(link + "/approve", [("account", "6222021234567890")])
+            #expect(granted.status == .seeOther, "\(granted.body.string.prefix(300))")
+            let person = try await staff.get("/elders/\(elder.id!)")
+            #expect(person.body.string.contains("补贴待遇") && person.body.string.contains("享受中"))
+
+            let started = try await staff.post("/benefits/runs", [("month", Month.current().description)])
+            #expect(started.status == .seeOther)
+            let runPath = try #require(started.headers.first(name: .location))
+            #expect(try await staff.get(runPath + "/bank-file").status == .conflict, "not before approval")
+            try await staff.get(runPath)
+            #expect(try await staff.post(runPath + "/approve", []).status == .seeOther)
+            let bank = try await staff.get(runPath + "/bank-file")
+            #expect(bank.status == .ok)
+            #expect(bank.body.string.contains(id) && bank.body.string.contains("6222021234567890") && bank.body.string.contains("50.00"))
+            let custom = try await staff.get(runPath + "/bank-file?columns=account,amountFen")
+            #expect(custom.body.string.hasPrefix("\u{FEFF}银行账号,金额（分）"))
+            #expect(try await app.auditActions(.paymentRunExported).count == 2)
+            // A community worker without the unmask permission gets no bank file.
+            let community = Browser(app)
+            try await community.signIn("demo_community")
+            #expect(try await community.get(runPath + "/bank-file").status == .forbidden)
+        }
+    }
 }

@@ -56,6 +56,7 @@ func routes(_ app: Application) throws {
     try webAccount.register(collection: AuditPages())
     try webAccount.register(collection: ElderPages())
     try webAccount.register(collection: AssessmentPages())
+    try webAccount.register(collection: BenefitPages())
 }
 
 struct Health: Content {

@@ -28,11 +28,15 @@ enum PaymentRuns {
               AND start_month <= \(bind: m) AND (end_month IS NULL OR end_month >= \(bind: m))
             """
         }
-        let total = try await sql.raw(payable("SELECT COUNT(*) AS n")).first()?.decode(column: "n", as: Int.self) ?? 0
+        let unpaid: SQLQueryString = " AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.entitlement_id = entitlements.id AND p.month = \(bind: m))"
+        // What is left to pay: a resumed run's progress starts where the last one stopped.
+        let total = try await sql.raw(payable("SELECT COUNT(*) AS n") + unpaid).first()?.decode(column: "n", as: Int.self) ?? 0
         var after: UUID? = nil
         var done = 0, batch = 0
         while true {
-            var q = payable("SELECT id, elder_id, region_code, benefit_type, amount_fen, payment_form")
+            // Only the ones not paid yet: a rerun (or a resumed run) reads the index of payments
+            // instead of writing, and the insert below still refuses a duplicate if two race.
+            var q = payable("SELECT id, elder_id, region_code, benefit_type, amount_fen, payment_form") + unpaid
             if let after { q = q + " AND id > \(bind: after)" }
             q = q + " ORDER BY id LIMIT \(unsafeRaw: String(batchSize))"
             let rows = try await sql.raw(q).all()

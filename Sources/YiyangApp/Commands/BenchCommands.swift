@@ -14,7 +14,7 @@ import YiyangDomain
 /// and the process's peak memory.
 struct BenchCommands: AsyncCommandGroup {
     var help: String { "Benchmarks" }
-    var commands: [String: any AnyAsyncCommand] { ["registry": RegistryBenchCommand()] }
+    var commands: [String: any AnyAsyncCommand] { ["registry": RegistryBenchCommand(), "benefits": BenefitsBenchCommand()] }
     var defaultCommand: (any AnyAsyncCommand)? { nil }
 }
 
@@ -165,4 +165,56 @@ struct RegistryBenchCommand: AsyncCommand {
               let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
         return kb / 1024
     }
+}
+
+/// `yiyang bench benefits --entitlements 300000`: the monthly payment run over N entitlements
+/// spread over the demo city's villages, then the same month again.
+struct BenefitsBenchCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "entitlements", help: "How many entitlements (default 300000)") var entitlements: Int?
+    }
+    var help: String { "Payment run time and memory, and the rerun of the same month" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        let n = signature.entitlements ?? 300_000
+        let console = context.console
+        try await prepareDatabase(app)
+        guard try await DemoData.loadIfEmpty(app) else { throw ConfigError(message: "bench needs an empty database: set YIYANG_DATA_DIR to a new folder") }
+        let villages = try await Region.query(on: app.db).filter(\.$level == RegionLevel.village.rawValue).sort(\.$id).all().compactMap(\.id)
+        let sql = app.db as! any SQLDatabase
+        let types = ["age_allowance", "care_subsidy", "service_subsidy"]
+        var made = 0
+        while made < n {
+            let count = min(500, n - made)
+            let insert = sql.insert(into: Entitlement.schema).columns("id", "elder_id", "region_code", "benefit_type", "policy_id", "policy_version", "amount_fen",
+                                                                    "payment_form", "start_month", "status", "account_masked", "created_by")
+            for i in 0..<count {
+                let k = made + i
+                insert.values([SQLBind(UUID()), SQLBind(UUID()), SQLBind(villages[k % villages.count]), SQLBind(types[k % 3]), SQLBind(UUID()),
+                               SQLBind(1), SQLBind(5_000 + (k % 3) * 5_000), SQLBind(k % 3 == 2 ? "service_balance" : "cash"),
+                               SQLBind("2026-01"), SQLBind(k % 50 == 0 ? "suspended" : "active"), SQLBind(""), SQLBind("bench")])
+            }
+            try await insert.run()
+            made += count
+        }
+        if sql.dialect.name == "sqlite" { try await sql.raw("ANALYZE").run() }
+        console.print("\(n) entitlements over \(villages.count) villages (1 in 50 suspended)")
+        let month = Month("2026-12")!
+        let start = ContinuousClock.now
+        let run = try await PaymentRuns.run(month: month, region: .root, actor: "bench", db: app.db)
+        let first = ContinuousClock.now - start
+        console.print(String(format: "first run:  %.2f s, %d payments, %@ yuan", seconds(first), run.payments, Fen.yuan(run.totalFen)))
+        console.print("peak memory (VmHWM): \(peakMemoryMiB()) MiB")
+        let before = try await Payment.query(on: app.db).count()
+        let again = ContinuousClock.now
+        let rerun = try await PaymentRuns.run(month: month, region: .root, actor: "bench", db: app.db)
+        let second = ContinuousClock.now - again
+        let after = try await Payment.query(on: app.db).count()
+        console.print(String(format: "rerun:      %.2f s (%.0f%% of the first), %d new payments, roll %d payments", seconds(second),
+                             100 * seconds(second) / seconds(first), after - before, rerun.payments))
+    }
+
+    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+    func peakMemoryMiB() -> Int { RegistryBenchCommand().peakMemoryMiB() }
 }

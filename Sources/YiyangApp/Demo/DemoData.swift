@@ -96,6 +96,11 @@ enum DemoData {
                 try await UserRole(userID: user.requireID(), role: a.role).create(on: tx)
             }
         }
+        // The example benefit policies (Jiangxi-style figures, marked as an example), so the
+        // service list and the benefit pages have something real to show.
+        for p in ExamplePolicies.jiangxiStyle(region: city.0, from: Month(year: 2026, month: 1)!) {
+            try await BenefitPolicyRow(p, createdBy: "demo").create(on: app.db)
+        }
         try await AuditLog.recordSystem(on: app.db, actor: "system", action: .demoLoaded, entityType: "demo", entityID: nil,
                                         region: city.0, after: ["regions": String(report.inserted), "accounts": String(accounts.count)])
         return true

@@ -89,9 +89,11 @@ struct ElderPages: RouteCollection {
         var isLiving: Bool
         /// The capability level in force, from the assessment module, and the person's assessments.
         var assessment: ElderAssessments?
+        /// What the benefit rules say this month, and the person's entitlements.
+        var benefits: ElderBenefits?
         enum CodingKeys: String, CodingKey {
             case elder, genderAge, phones, household, residence, economic, categories, insurance, status, hasContacts, history, unmasked, canEdit, canUnmask
-            case assessment
+            case assessment, benefits
             case living = "livingArrangementName", isLiving = "living"
         }
     }
@@ -130,7 +132,8 @@ struct ElderPages: RouteCollection {
             },
             unmasked: !view.masked, canEdit: actor.has(.registryEdit), canUnmask: actor.has(.personalDataUnmask),
             isLiving: e.status == ElderStatus.living.rawValue,
-            assessment: actor.has(.assessmentUse) ? try await ElderAssessments.load(e, req: req) : nil), req: req)
+            assessment: actor.has(.assessmentUse) ? try await ElderAssessments.load(e, req: req) : nil,
+            benefits: actor.has(.benefitsUse) ? try await ElderBenefits.load(e, req: req) : nil), req: req)
     }
 
     @Sendable func show(req: Request) async throws -> Response {

@@ -78,6 +78,7 @@ enum WebPage {
         var items: [(String, String)] = [(UIStrings.text("nav_home", locale), "/")]
         if actor.has(.registryUse) { items.append((UIStrings.text("nav_elders", locale), "/elders")) }
         if actor.has(.assessmentUse) { items.append((UIStrings.text("nav_assessment", locale), "/assessment")) }
+        if actor.has(.benefitsUse) { items.append((UIStrings.text("nav_benefits", locale), "/benefits")) }
         if actor.has(.regionsView) { items.append((UIStrings.text("nav_regions", locale), "/regions")) }
         if actor.has(.usersView) { items.append((UIStrings.text("nav_users", locale), "/users")) }
         if actor.has(.usersView) { items.append((UIStrings.text("nav_roles", locale), "/roles")) }

@@ -102,7 +102,7 @@ public struct PlatformModule: Sendable, Identifiable {
     public static let all: [PlatformModule] = [
         .init(id: "registry", number: 1, permission: .registryUse, summary: .init(zh: "登记每一位老年人的身份、类别与状态", en: "Every elderly person's identity, categories and status"), available: true, path: "/elders"),
         .init(id: "assessment", number: 2, permission: .assessmentUse, summary: .init(zh: "GB/T 42195-2022 能力评估与复评", en: "GB/T 42195-2022 capability assessment"), available: true, path: "/assessment"),
-        .init(id: "benefits", number: 3, permission: .benefitsUse, summary: .init(zh: "高龄津贴、护理补贴、服务补贴与发放", en: "Allowances, subsidies and payment runs"), available: false, path: "/benefits"),
+        .init(id: "benefits", number: 3, permission: .benefitsUse, summary: .init(zh: "高龄津贴、护理补贴、服务补贴与发放", en: "Allowances, subsidies and payment runs"), available: true, path: "/benefits"),
         .init(id: "institutions", number: 4, permission: .institutionsUse, summary: .init(zh: "机构备案、床位、入住与轮候", en: "Filing, beds, residents and waiting lists"), available: false, path: "/institutions"),
         .init(id: "services", number: 5, permission: .servicesUse, summary: .init(zh: "服务点、订单、上门核验、助餐与结算", en: "Service points, orders, verified visits, meals, settlement"), available: false, path: "/services"),
         .init(id: "visits", number: 6, permission: .visitsUse, summary: .init(zh: "特殊困难老年人月探访", en: "Monthly visits to the vulnerable"), available: false, path: "/visits"),
