@@ -79,6 +79,19 @@ struct BenefitsTests {
             let dec = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"2026-12"}"#).content.decode(BenefitsAPI.RunView.self)
             #expect(dec.payments == 0, "nothing for the dead")
 
+            // The report counts what was paid and what is owed back; then the money comes back.
+            let report = try await app.api(.GET, "/api/v1/benefit-reports?from=2026-09&to=2026-12", token: township).content.decode(BenefitReports.Report.self)
+            #expect(report.rows.map(\.month) == ["2026-10", "2026-11"])
+            #expect(report.rows.allSatisfy { $0.totalFen == 5_000 && $0.beneficiaries == 1 && $0.region == "130102001001" })
+            #expect(report.overpaymentsOutstanding.cases == 1 && report.overpaymentsOutstanding.totalFen == 5_000)
+            let overID = try #require(over.items.first?.id)
+            let bare = try await app.api(.POST, "/api/v1/overpayments/\(overID)/resolve", token: township, json: #"{"status":"waived"}"#)
+            #expect(bare.apiError?.field == "note")
+            let back = try await app.api(.POST, "/api/v1/overpayments/\(overID)/resolve", token: township, json: #"{"status":"recovered"}"#)
+            #expect(try back.content.decode(BenefitsAPI.OverpaymentView.self).status == "recovered")
+            let after = try await app.api(.GET, "/api/v1/benefit-reports?from=2026-09&to=2026-12", token: township).content.decode(BenefitReports.Report.self)
+            #expect(after.overpaymentsOutstanding.cases == 0)
+
             // Approval locks the month.
             let runs = try await app.api(.GET, "/api/v1/payment-runs", token: township).content.decode(Paged<BenefitsAPI.RunView>.self)
             let octRun = try #require(runs.items.first { $0.month == "2026-10" })
@@ -179,6 +192,9 @@ struct BenefitsTests {
             let custom = try await staff.get(runPath + "/bank-file?columns=account,amountFen")
             #expect(custom.body.string.hasPrefix("\u{FEFF}银行账号,金额（分）"))
             #expect(try await app.auditActions(.paymentRunExported).count == 2)
+            let reports = try await staff.get("/benefits/reports")
+            #expect(reports.status == .ok)
+            #expect(reports.body.string.contains("<svg class=\"chart\"") && reports.body.string.contains("<rect"))
             // A community worker without the unmask permission gets no bank file.
             let community = Browser(app)
             try await community.signIn("demo_community")

@@ -47,7 +47,12 @@ struct RegionScopeTests {
         let run = PaymentRun()
         run.month = "2026-10"; run.regionCode = Self.siblingRegion; run.status = "computed"; run.startedBy = "demo_township"; run.payments = 0; run.totalFen = 0
         try await run.create(on: app.db)
+        let over = Overpayment()
+        over.entitlementID = UUID(); over.elderID = elder.id!; over.regionCode = elder.residenceRegion; over.benefitType = "age_allowance"
+        over.months = "2026-11"; over.amountFen = 5000; over.reason = "death"; over.status = "open"
+        try await over.create(on: app.db)
         return SiblingRecords(values: [
+            "overpaymentID": over.id!.uuidString,
             "caseID": benefitCase.id!.uuidString,
             "runID": run.id!.uuidString,
             "assessmentID": assessment.id!.uuidString,
@@ -58,7 +63,7 @@ struct RegionScopeTests {
             "elderID": elder.id!.uuidString,
         ], secrets: ["建北", "demo_township\"", sibling.id!.uuidString, audit.id!.uuidString, "130102001001", "东风社区",
                      elder.id!.uuidString, "周秘密", assessment.id!.uuidString, result.id!.uuidString,
-                     benefitCase.id!.uuidString, run.id!.uuidString])
+                     benefitCase.id!.uuidString, run.id!.uuidString, over.id!.uuidString])
     }
 
     /// Parameters that do not name region-owned data.

@@ -118,6 +118,7 @@ enum AuditAction: String, CaseIterable, Codable {
     case paymentRunComputed = "payment_run.computed"
     case paymentRunApproved = "payment_run.approved"
     case paymentRunExported = "payment_run.exported"
+    case overpaymentResolved = "overpayment.resolved"
 
     var label: LocalizedText {
         switch self {
@@ -163,6 +164,7 @@ enum AuditAction: String, CaseIterable, Codable {
         case .paymentRunComputed: .init(zh: "生成发放表", en: "Payment roll computed")
         case .paymentRunApproved: .init(zh: "审批发放表", en: "Payment roll approved")
         case .paymentRunExported: .init(zh: "导出发放表", en: "Payment roll exported")
+        case .overpaymentResolved: .init(zh: "处理多发追回", en: "Overpayment resolved")
         }
     }
 }

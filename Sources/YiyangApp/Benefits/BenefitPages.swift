@@ -16,6 +16,7 @@ struct BenefitPages: RouteCollection {
         b.get("runs", ":runID", use: showRun)
         b.post("runs", ":runID", "approve", use: approveRun)
         b.get("runs", ":runID", "bank-file", use: bankFile)
+        b.get("reports", use: reports)
     }
 
     struct PolicyLine: Encodable { var name: String; var region: String; var version: Int; var forWhom: String; var standard: String; var from: String }

@@ -20,6 +20,8 @@ struct BenefitsAPI: RouteCollection {
         routes.post("payment-runs", ":runID", "approve", use: approveRun)
         routes.get("payment-runs", ":runID", "payments", use: payments)
         routes.get("overpayments", use: overpayments)
+        routes.post("overpayments", ":overpaymentID", "resolve", use: resolveOverpayment)
+        routes.get("benefit-reports", use: report)
     }
 
     static func month(_ raw: String?, field: String = "month") throws -> Month {

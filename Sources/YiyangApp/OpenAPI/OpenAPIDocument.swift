@@ -195,6 +195,12 @@ enum OpenAPIDocument {
               response: "Paged<Payment>"),
         .init(method: "get", path: "/api/v1/overpayments", tag: "Benefits", summary: "Money paid after an entitlement ended, to recover (追回)",
               query: pagination + [("status", "string", "open, recovered or waived")], response: "Paged<Overpayment>"),
+        .init(method: "post", path: "/api/v1/overpayments/{overpaymentID}/resolve", tag: "Benefits",
+              summary: "Close an overpayment: recovered, or waived with a reason", body: .json("OverpaymentResolution"), response: "Overpayment"),
+        .init(method: "get", path: "/api/v1/benefit-reports", tag: "Benefits",
+              summary: "Spending and beneficiaries by month, benefit and the next level of regions; overpayments outstanding (统计)",
+              query: [("from", "string", "YYYY-MM, default 11 months before to"), ("to", "string", "YYYY-MM, default this month"), ("region", "string", "12-digit code")],
+              response: "BenefitReport"),
     ]
 
     static let elderFilters: [(name: String, type: String, description: String)] = [
@@ -385,6 +391,13 @@ enum OpenAPIDocument {
             ("Overpayment", object([("id", str(format: "uuid")), ("entitlementId", str(format: "uuid")), ("elderId", str(format: "uuid")), ("benefitType", str()),
                                     ("months", arrayOf(str())), ("amountFen", integer), ("reason", str()), ("status", str(enumValues: ["open", "recovered", "waived"]))],
                                    required: ["id", "months", "amountFen", "reason", "status"])),
+            ("OverpaymentResolution", object([("status", str(enumValues: ["recovered", "waived"])), ("note", str("Required to waive"))], required: ["status"])),
+            ("BenefitReport", object([("from", str()), ("to", str()), ("region", str()),
+                                      ("rows", arrayOf(object([("month", str()), ("region", str()), ("benefitType", str()), ("payments", integer),
+                                                               ("beneficiaries", integer), ("totalFen", integer)],
+                                                              required: ["month", "region", "benefitType", "payments", "beneficiaries", "totalFen"]))),
+                                      ("overpaymentsOutstanding", object([("cases", integer), ("totalFen", integer)], required: ["cases", "totalFen"]))],
+                                     required: ["from", "to", "region", "rows", "overpaymentsOutstanding"])),
             ("AuditEntry", object([("id", str(format: "uuid")), ("at", str(format: "date-time")), ("actorId", str(format: "uuid", nullable: true)),
                                    ("actorUsername", str()), ("actorRoles", str()), ("action", str()), ("entityType", str()),
                                    ("entityId", str(nullable: true)), ("regionCode", str()), ("before", str("JSON", nullable: true)),
