@@ -201,4 +201,63 @@ struct BenefitsTests {
             #expect(try await community.get(runPath + "/bank-file").status == .forbidden)
         }
     }
+
+    @Test("an application by a family member: township review, county approval, public notice with an objection, decision; every step visible", arguments: TestDatabase.all)
+    func application(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let elder = try await app.makeElder("冯淑珍", id: makeID("130102", "19420202", 81), region: Self.village)
+            let township = try await app.token("demo_township")
+            try await app.makeUser("county_staff", roles: [.township], region: "130102000000")
+            let county = try await app.token("county_staff")
+
+            let noProxy = try await app.api(.POST, "/api/v1/benefit-applications", token: township,
+                                            json: #"{"elderId":"\#(elder.id!)","benefitType":"age_allowance","applicantKind":"family","applicantName":"冯强"}"#)
+            #expect(noProxy.apiError?.field == "applicantRelation")
+            let made = try await app.api(.POST, "/api/v1/benefit-applications", token: township,
+                                         json: #"{"elderId":"\#(elder.id!)","benefitType":"age_allowance","applicantKind":"family","applicantName":"冯强","applicantRelation":"儿子","note":"线上申请"}"#)
+            #expect(made.status == .created, "\(made.body.string)")
+            let c = try made.content.decode(BenefitsAPI.CaseView.self)
+            #expect(c.stage == "review" && c.currentStep == "乡镇（街道）审核")
+            let twice = try await app.api(.POST, "/api/v1/benefit-applications", token: township,
+                                          json: #"{"elderId":"\#(elder.id!)","benefitType":"age_allowance","applicantKind":"person"}"#)
+            #expect(twice.status == .conflict && twice.apiError?.message.contains("/benefits/cases/\(c.id)") == true)
+
+            // A document, kept privately and read back with an audit entry.
+            let doc = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/attachments?name=bank-card.png", token: township,
+                                        headers: ["Content-Type": "image/png"], body: "PNGDATA")
+            #expect(doc.status == .ok, "\(doc.body.string)")
+            let withDoc = try doc.content.decode(BenefitsAPI.CaseView.self)
+            let aid = try #require(withDoc.attachments.first?.id)
+            let read = try await app.api(.GET, "/api/v1/benefit-cases/\(c.id)/attachments/\(aid)", token: township)
+            #expect(read.body.string == "PNGDATA")
+            #expect(try await app.auditActions(.benefitAttachmentRead).count == 1)
+
+            // Township review passes; the county step is not the township's.
+            let reviewed = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/review", token: township, json: #"{"decision":"pass","note":"材料齐全"}"#)
+            #expect(try reviewed.content.decode(BenefitsAPI.CaseView.self).currentStep == "县（区）民政部门审批")
+            #expect(try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/review", token: township, json: #"{"decision":"pass"}"#).status == .forbidden)
+            let approvedStep = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/review", token: county, json: #"{"decision":"pass"}"#)
+            let notice = try approvedStep.content.decode(BenefitsAPI.CaseView.self)
+            #expect(notice.stage == "notice" && notice.noticeUntil == CalendarDate.today().addingDays(7).description)
+
+            // During the notice: no decision yet; an objection is recorded.
+            let early = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: county, json: "{}")
+            #expect(early.apiError?.code == "benefit.notice_running")
+            _ = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/objections", token: township, json: #"{"from":"邻居","text":"已随子女迁居外省"}"#)
+            // Seven days later.
+            let stored = try #require(try await BenefitCase.find(c.id, on: app.db))
+            stored.noticeUntil = CalendarDate.today().addingDays(-1).description
+            try await stored.save(on: app.db)
+            let unanswered = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: county, json: "{}")
+            #expect(unanswered.apiError?.field == "note")
+            let granted = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: county, json: #"{"note":"经核实仍居住本地，异议不成立"}"#)
+            #expect(granted.status == .ok, "\(granted.body.string)")
+
+            // The applicant's view: every step, in order.
+            let final = try await app.api(.GET, "/api/v1/benefit-cases/\(c.id)", token: township).content.decode(BenefitsAPI.CaseView.self)
+            #expect(final.steps.map(\.step) == ["received", "township_review", "county_approval", "notice", "decision"])
+            #expect(final.steps.map(\.name) == ["受理", "乡镇（街道）审核", "县（区）民政部门审批", "公示", "决定"])
+            #expect(final.objections.count == 1 && final.status == "approved")
+        }
+    }
 }

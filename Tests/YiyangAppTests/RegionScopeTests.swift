@@ -51,7 +51,12 @@ struct RegionScopeTests {
         over.entitlementID = UUID(); over.elderID = elder.id!; over.regionCode = elder.residenceRegion; over.benefitType = "age_allowance"
         over.months = "2026-11"; over.amountFen = 5000; over.reason = "death"; over.status = "open"
         try await over.create(on: app.db)
+        let attachment = BenefitAttachment()
+        attachment.caseID = benefitCase.id!; attachment.regionCode = elder.residenceRegion; attachment.fileName = "秘密.png"
+        attachment.contentType = "image/png"; attachment.size = 1; attachment.uploadedBy = "demo_township"
+        try await attachment.create(on: app.db)
         return SiblingRecords(values: [
+            "attachmentID": attachment.id!.uuidString,
             "overpaymentID": over.id!.uuidString,
             "caseID": benefitCase.id!.uuidString,
             "runID": run.id!.uuidString,
@@ -163,7 +168,7 @@ struct RegionScopeTests {
             .compactMap { $0 as? URL }.filter { $0.lastPathComponent.hasSuffix("API.swift") || $0.lastPathComponent.hasSuffix("Pages.swift") }
         #expect(files.count >= 6)
         let scopedModels = ["Region", "User", "AuditEntry", "Elder", "LifeEvent", "Assessment", "AssessmentResult",
-                            "BenefitCase", "Entitlement", "PaymentRun", "Payment", "Overpayment"]
+                            "BenefitCase", "Entitlement", "PaymentRun", "Payment", "Overpayment", "BenefitAttachment"]
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
             for model in scopedModels {

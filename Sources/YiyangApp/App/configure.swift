@@ -92,6 +92,7 @@ enum Migrations {
         app.migrations.add(GrantNewPermissions(permissions: [.assessmentManage, .assessmentPerform], version: "008"))
         app.migrations.add(CreateBenefits())
         app.migrations.add(GrantNewPermissions(permissions: [.benefitsManage], version: "010"))
+        app.migrations.add(AddBenefitApplications())
     }
 }
 

@@ -119,6 +119,11 @@ enum AuditAction: String, CaseIterable, Codable {
     case paymentRunApproved = "payment_run.approved"
     case paymentRunExported = "payment_run.exported"
     case overpaymentResolved = "overpayment.resolved"
+    case benefitApplied = "benefit.applied"
+    case benefitReviewed = "benefit.reviewed"
+    case benefitObjection = "benefit.objection"
+    case benefitAttachmentAdded = "benefit.attachment_added"
+    case benefitAttachmentRead = "benefit.attachment_read"
 
     var label: LocalizedText {
         switch self {
@@ -165,6 +170,11 @@ enum AuditAction: String, CaseIterable, Codable {
         case .paymentRunApproved: .init(zh: "审批发放表", en: "Payment roll approved")
         case .paymentRunExported: .init(zh: "导出发放表", en: "Payment roll exported")
         case .overpaymentResolved: .init(zh: "处理多发追回", en: "Overpayment resolved")
+        case .benefitApplied: .init(zh: "受理补贴申请", en: "Benefit application received")
+        case .benefitReviewed: .init(zh: "补贴申请审核", en: "Benefit application reviewed")
+        case .benefitObjection: .init(zh: "记录公示异议", en: "Objection recorded")
+        case .benefitAttachmentAdded: .init(zh: "上传申请材料", en: "Application document added")
+        case .benefitAttachmentRead: .init(zh: "查看申请材料", en: "Application document read")
         }
     }
 }

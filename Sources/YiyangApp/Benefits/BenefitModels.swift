@@ -58,10 +58,102 @@ final class BenefitCase: Model, RegionScoped, @unchecked Sendable {
     @OptionalField(key: "decided_at") var decidedAt: Date?
     @OptionalField(key: "decision_note") var decisionNote: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    // An application (source `application`): who asked, where it stands, what happened.
+    /// person, family or staff; a family member's name and relation are the proxy record.
+    @OptionalField(key: "applicant_kind") var applicantKind: String?
+    @OptionalField(key: "applicant_name") var applicantName: String?
+    @OptionalField(key: "applicant_relation") var applicantRelation: String?
+    @OptionalField(key: "request_note") var requestNote: String?
+    /// review (at `step_index`), notice, decided.
+    @OptionalField(key: "stage") var stage: String?
+    @OptionalField(key: "step_index") var stepIndex: Int?
+    /// `[ApplicationStepRecord]` as JSON: every step taken, by whom, when, with what.
+    @OptionalField(key: "history_json") var historyJSON: String?
+    @OptionalField(key: "notice_until") var noticeUntil: String?
+    /// `[ApplicationObjection]` as JSON: objections raised during the public notice.
+    @OptionalField(key: "objections_json") var objectionsJSON: String?
+    /// `ApplicationWorkflow` as JSON, fixed when the application arrives.
+    @OptionalField(key: "workflow_json") var workflowJSON: String?
 
     init() {}
 
     var decision: BenefitDecision? { try? JSONDecoder().decode(BenefitDecision.self, from: Data(decisionJSON.utf8)) }
+
+    var history: [ApplicationStepRecord] {
+        get { historyJSON.flatMap { try? JSONDecoder().decode([ApplicationStepRecord].self, from: Data($0.utf8)) } ?? [] }
+        set { historyJSON = String(decoding: (try? JSONEncoder.sorted.encode(newValue)) ?? Data("[]".utf8), as: UTF8.self) }
+    }
+    var objections: [ApplicationObjection] {
+        get { objectionsJSON.flatMap { try? JSONDecoder().decode([ApplicationObjection].self, from: Data($0.utf8)) } ?? [] }
+        set { objectionsJSON = String(decoding: (try? JSONEncoder.sorted.encode(newValue)) ?? Data("[]".utf8), as: UTF8.self) }
+    }
+    var workflow: ApplicationWorkflow {
+        workflowJSON.flatMap { try? JSONDecoder().decode(ApplicationWorkflow.self, from: Data($0.utf8)) } ?? .standard
+    }
+}
+
+struct ApplicationStepRecord: Codable, Sendable, Equatable {
+    var step: String
+    var by: String
+    var at: Date
+    /// received, pass, reject, notice, approve
+    var decision: String
+    var note: String
+}
+
+struct ApplicationObjection: Codable, Sendable, Equatable {
+    var at: Date
+    var recordedBy: String
+    var from: String
+    var text: String
+}
+
+/// A file attached to an application (bank account proof…), kept outside the web root with
+/// owner-only permissions, readable only through the case.
+final class BenefitAttachment: Model, RegionScoped, @unchecked Sendable {
+    static let schema = "benefit_attachments"
+    static let regionCodeKey: FieldKey = "region_code"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "case_id") var caseID: UUID
+    @Field(key: "region_code") var regionCode: String
+    @Field(key: "file_name") var fileName: String
+    @Field(key: "content_type") var contentType: String
+    @Field(key: "size") var size: Int
+    @Field(key: "uploaded_by") var uploadedBy: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+}
+
+struct AddBenefitApplications: AsyncMigration {
+    var name: String { "011_AddBenefitApplications" }
+
+    func prepare(on database: any Database) async throws {
+        for (column, type) in [("applicant_kind", DatabaseSchema.DataType.string), ("applicant_name", .string), ("applicant_relation", .string),
+                               ("request_note", .string), ("stage", .string), ("step_index", .int), ("history_json", .string),
+                               ("notice_until", .string), ("objections_json", .string), ("workflow_json", .string)] {
+            try await database.schema(BenefitCase.schema).field(FieldKey(stringLiteral: column), type).update()
+        }
+        try await database.schema(BenefitAttachment.schema)
+            .id()
+            .field("case_id", .uuid, .required)
+            .field("region_code", .string, .required)
+            .field("file_name", .string, .required)
+            .field("content_type", .string, .required)
+            .field("size", .int, .required)
+            .field("uploaded_by", .string, .required)
+            .field("created_at", .datetime)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(BenefitAttachment.schema).delete()
+        for column in ["applicant_kind", "applicant_name", "applicant_relation", "request_note", "stage", "step_index", "history_json",
+                       "notice_until", "objections_json", "workflow_json"] {
+            try await database.schema(BenefitCase.schema).deleteField(FieldKey(stringLiteral: column)).update()
+        }
+    }
 }
 
 /// What a person receives each month until it is suspended or ended.

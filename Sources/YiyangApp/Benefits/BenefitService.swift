@@ -100,10 +100,25 @@ struct BenefitService {
 
     /// Approving makes the entitlement from the case's month. The decision is checked again
     /// on today's facts, so a case that went stale (a death since the scan) is not granted.
-    func approve(_ c: BenefitCase, account: String?) async throws -> Entitlement {
+    func approve(_ c: BenefitCase, account: String?, note: String? = nil) async throws -> Entitlement {
         let actor = try req.require(.benefitsManage)
         guard c.status == BenefitCase.Status.pending.rawValue else {
             throw AppError(.conflict, "benefit.case_status", field: "status", zh: "此申请已处理", en: "This case is decided already")
+        }
+        if c.source == "application" {
+            // An application is decided only after its review steps and the public notice.
+            guard c.stage == "notice", let until = c.noticeUntil.flatMap(CalendarDate.init) else {
+                throw AppError(.conflict, "benefit.not_reviewed", field: "status",
+                               zh: "此申请尚未完成审核和公示", en: "This application has not finished its review and public notice")
+            }
+            guard CalendarDate.today() > until else {
+                throw AppError(.conflict, "benefit.notice_running", field: "status",
+                               zh: "公示期至 \(until) 结束，之后才能作出决定", en: "The public notice runs until \(until); decide after it")
+            }
+            if !c.objections.isEmpty, (note ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                throw AppError(.unprocessableEntity, "benefit.objections_unanswered", field: "note",
+                               zh: "公示期间收到 \(c.objections.count) 条异议，请写明核实结论", en: "\(c.objections.count) objections were raised; state what checking them found")
+            }
         }
         let elder = try await req.findScoped(Elder.self, c.elderID)
         let policies = try await BenefitPolicyRow.all(on: db)
@@ -135,6 +150,10 @@ struct BenefitService {
             e.accountMasked = ""
         }
         c.status = BenefitCase.Status.approved.rawValue; c.decidedBy = actor.username; c.decidedAt = Date(); c.amountFen = amount
+        if c.source == "application" {
+            c.stage = "decided"; c.decisionNote = note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+            c.history += [ApplicationStepRecord(step: "decision", by: actor.username, at: Date(), decision: "approve", note: c.decisionNote ?? "")]
+        }
         c.decisionJSON = String(decoding: try JSONEncoder.sorted.encode(decision), as: UTF8.self)
         try await db.transaction { tx in
             try await e.create(on: tx)
@@ -145,6 +164,104 @@ struct BenefitService {
         return e
     }
 
+    struct ApplicationInput: Content {
+        var elderId: UUID
+        var benefitType: String
+        /// person, family or staff
+        var applicantKind: String
+        var applicantName: String?
+        var applicantRelation: String?
+        var note: String?
+    }
+
+    /// An application by the person, a family member for them (name and relation recorded), or
+    /// staff on their behalf. One open case per person and benefit: a second gets a pointer.
+    func apply(_ input: ApplicationInput) async throws -> BenefitCase {
+        let actor = try req.require(.benefitsManage)
+        let elder = try await req.findScoped(Elder.self, input.elderId)
+        guard ["person", "family", "staff"].contains(input.applicantKind) else {
+            throw AppError(.unprocessableEntity, "benefit.applicant_kind", field: "applicantKind", zh: "申请人应为本人、家属或工作人员", en: "applicantKind must be person, family or staff")
+        }
+        let name = (input.applicantName ?? "").trimmingCharacters(in: .whitespaces)
+        let relation = (input.applicantRelation ?? "").trimmingCharacters(in: .whitespaces)
+        if input.applicantKind == "family", name.isEmpty || relation.isEmpty {
+            throw AppError(.unprocessableEntity, "benefit.proxy", field: name.isEmpty ? "applicantName" : "applicantRelation",
+                           zh: "家属代为申请时须写明家属姓名和与老人的关系", en: "A family member applying must give their name and relation")
+        }
+        if let open = try await BenefitCase.query(on: db).filter(\.$elderID == elder.id!).filter(\.$benefitType == input.benefitType)
+            .filter(\.$status == BenefitCase.Status.pending.rawValue).first() {
+            throw AppError(.conflict, "benefit.duplicate_application", field: "benefitType",
+                           zh: "此人已有办理中的同类申请：/benefits/cases/\(open.id!.uuidString)", en: "This person has an open case for it: /benefits/cases/\(open.id!.uuidString)")
+        }
+        if try await Entitlement.query(on: db).filter(\.$elderID == elder.id!).filter(\.$benefitType == input.benefitType)
+            .filter(\.$status != Entitlement.Status.ended.rawValue).count() > 0 {
+            throw AppError(.conflict, "benefit.already_entitled", field: "benefitType", zh: "此人已享受该项待遇", en: "This person already has this benefit")
+        }
+        let month = Month.current()
+        let policies = try await BenefitPolicyRow.all(on: db)
+        guard let policy = EntitlementRules.policy(for: input.benefitType, region: elder.residenceRegion, month: month, among: policies) else {
+            throw AppError(.unprocessableEntity, "benefit.no_policy", field: "benefitType",
+                           zh: "本地区没有现行的“\(BenefitType.name(input.benefitType).zh)”政策", en: "No policy for \(input.benefitType) is in force here")
+        }
+        let facts = try await BenefitFacts.of([elder], on: db)[elder.id!]!
+        let decision = EntitlementRules.decide(facts, month: month, policy: policy, names: try await BenefitFacts.names(on: db))
+        let c = BenefitCase()
+        c.elderID = elder.id!; c.regionCode = elder.residenceRegion; c.benefitType = input.benefitType; c.policyID = policy.id
+        c.policyVersion = policy.version; c.month = month.description; c.source = "application"; c.status = BenefitCase.Status.pending.rawValue
+        c.amountFen = decision.amountFen ?? 0; c.paymentForm = policy.paymentForm.rawValue
+        c.decisionJSON = String(decoding: try JSONEncoder.sorted.encode(decision), as: UTF8.self)
+        c.applicantKind = input.applicantKind; c.applicantName = name.nilIfEmpty; c.applicantRelation = relation.nilIfEmpty
+        c.requestNote = input.note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        c.stage = "review"; c.stepIndex = 0
+        c.workflowJSON = String(decoding: try JSONEncoder.sorted.encode(ApplicationWorkflow.standard), as: UTF8.self)
+        c.history = [ApplicationStepRecord(step: "received", by: actor.username, at: Date(), decision: "received", note: c.requestNote ?? "")]
+        c.objections = []
+        try await c.create(on: db)
+        try await AuditLog.record(on: req, action: .benefitApplied, entityType: "benefit_case", entityID: c.id?.uuidString, region: c.regionCode,
+                                  after: ["benefit": c.benefitType, "applicant": input.applicantKind, "proxy": name])
+        return c
+    }
+
+    /// A review step: pass moves to the next step, and after the last to the public notice.
+    func review(_ c: BenefitCase, pass: Bool, note: String?) async throws {
+        let actor = try req.require(.benefitsManage)
+        guard c.status == BenefitCase.Status.pending.rawValue, c.source == "application", c.stage == "review", let step = c.stepIndex else {
+            throw AppError(.conflict, "benefit.not_in_review", field: "status", zh: "此申请不在审核阶段", en: "This application is not under review")
+        }
+        let flow = c.workflow
+        guard flow.allows(actor.region.level, step: step) else {
+            throw AppError(.forbidden, "benefit.step_level", field: nil,
+                           zh: "“\(flow.steps[step].name.zh)”须由\(flow.steps[step].level.name.zh)工作人员办理", en: "\(flow.steps[step].name.en) is for \(flow.steps[step].level.name.en.lowercased()) staff")
+        }
+        guard pass else { return try await reject(c, note: note) }
+        c.history += [ApplicationStepRecord(step: flow.steps[step].code, by: actor.username, at: Date(), decision: "pass",
+                                            note: note?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")]
+        if step + 1 < flow.steps.count {
+            c.stepIndex = step + 1
+        } else {
+            c.stage = "notice"; c.stepIndex = nil
+            c.noticeUntil = CalendarDate.today().addingDays(flow.noticeDays).description
+            c.history += [ApplicationStepRecord(step: "notice", by: actor.username, at: Date(), decision: "notice", note: "公示至 \(c.noticeUntil!)")]
+        }
+        try await c.save(on: db)
+        try await AuditLog.record(on: req, action: .benefitReviewed, entityType: "benefit_case", entityID: c.id?.uuidString, region: c.regionCode,
+                                  after: ["step": flow.steps[step].code, "stage": c.stage ?? ""])
+    }
+
+    /// An objection received during the public notice, recorded by staff.
+    func object(_ c: BenefitCase, from: String, text: String) async throws {
+        let actor = try req.require(.benefitsManage)
+        guard c.status == BenefitCase.Status.pending.rawValue, c.stage == "notice" else {
+            throw AppError(.conflict, "benefit.not_in_notice", field: "status", zh: "此申请不在公示期", en: "This application is not in its public notice")
+        }
+        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !t.isEmpty else { throw AppError(.unprocessableEntity, "benefit.objection_text", field: "text", zh: "请写明异议内容", en: "Write the objection") }
+        c.objections += [ApplicationObjection(at: Date(), recordedBy: actor.username, from: from.trimmingCharacters(in: .whitespaces), text: t)]
+        try await c.save(on: db)
+        try await AuditLog.record(on: req, action: .benefitObjection, entityType: "benefit_case", entityID: c.id?.uuidString, region: c.regionCode,
+                                  after: ["from": from])
+    }
+
     func reject(_ c: BenefitCase, note: String?) async throws {
         let actor = try req.require(.benefitsManage)
         guard c.status == BenefitCase.Status.pending.rawValue else {
@@ -153,6 +270,11 @@ struct BenefitService {
         let text = (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw AppError(.unprocessableEntity, "benefit.reject_note", field: "note", zh: "请写明不予认定的理由", en: "Give the reason") }
         c.status = BenefitCase.Status.rejected.rawValue; c.decidedBy = actor.username; c.decidedAt = Date(); c.decisionNote = text
+        if c.source == "application" {
+            c.history += [ApplicationStepRecord(step: c.stage == "review" ? c.workflow.steps[c.stepIndex ?? 0].code : "decision",
+                                                by: actor.username, at: Date(), decision: "reject", note: text)]
+            c.stage = "decided"
+        }
         try await c.save(on: db)
         try await AuditLog.record(on: req, action: .benefitRejected, entityType: "benefit_case", entityID: c.id?.uuidString, region: c.regionCode, after: ["note": text])
     }

@@ -11,6 +11,12 @@ struct BenefitsAPI: RouteCollection {
         routes.get("elders", ":elderID", "benefits", use: explain)
         routes.post("benefit-scans", use: scan)
         routes.get("benefit-cases", use: cases)
+        routes.post("benefit-applications", use: apply)
+        routes.get("benefit-cases", ":caseID", use: showCase)
+        routes.post("benefit-cases", ":caseID", "review", use: review)
+        routes.post("benefit-cases", ":caseID", "objections", use: object)
+        routes.on(.POST, "benefit-cases", ":caseID", "attachments", body: .stream, use: attach)
+        routes.get("benefit-cases", ":caseID", "attachments", ":attachmentID", use: attachment)
         routes.post("benefit-cases", ":caseID", "approve", use: approve)
         routes.post("benefit-cases", ":caseID", "reject", use: reject)
         routes.get("entitlements", use: entitlements)
@@ -128,14 +134,108 @@ struct BenefitsAPI: RouteCollection {
         var id: UUID; var elderId: UUID; var regionCode: String; var benefitType: String; var name: String; var month: String
         var source: String; var status: String; var amountFen: Int; var paymentForm: String; var policyId: UUID; var policyVersion: Int
         var plain: String; var checks: [Explanation.Check]; var decidedBy: String?; var decisionNote: String?
-        init(_ c: BenefitCase, locale: UILocale) {
+        // Applications: who asked, the steps so far (what the applicant is shown), the notice.
+        struct Step: Content { var step: String; var name: String; var by: String; var at: Date; var decision: String; var note: String }
+        struct Objection: Content { var at: Date; var from: String; var text: String }
+        struct Attachment: Content { var id: UUID; var fileName: String; var size: Int }
+        var applicantKind: String?; var applicantName: String?; var applicantRelation: String?
+        var stage: String?; var currentStep: String?; var noticeUntil: String?
+        var steps: [Step]; var objections: [Objection]; var attachments: [Attachment]
+        init(_ c: BenefitCase, locale: UILocale, attachments: [BenefitAttachment] = []) {
             let d = c.decision
             id = c.id!; elderId = c.elderID; regionCode = c.regionCode; benefitType = c.benefitType; name = BenefitType.name(c.benefitType).text(locale)
             month = c.month; source = c.source; status = c.status; amountFen = c.amountFen; paymentForm = c.paymentForm
             policyId = c.policyID; policyVersion = c.policyVersion; plain = d?.plainSummary.text(locale) ?? ""
             checks = d?.checks.map { .init(code: $0.code, held: $0.held, staff: $0.staff.text(locale), plain: $0.plain.text(locale)) } ?? []
             decidedBy = c.decidedBy; decisionNote = c.decisionNote
+            applicantKind = c.applicantKind; applicantName = c.applicantName; applicantRelation = c.applicantRelation
+            stage = c.stage; noticeUntil = c.noticeUntil
+            let flow = c.workflow
+            currentStep = c.stepIndex.flatMap { flow.steps.indices.contains($0) ? flow.steps[$0].name.text(locale) : nil }
+            steps = c.history.map { h in
+                let name = flow.steps.first { $0.code == h.step }?.name.text(locale)
+                    ?? ["received": LocalizedText(zh: "受理", en: "Received"), "notice": LocalizedText(zh: "公示", en: "Public notice"),
+                        "decision": LocalizedText(zh: "决定", en: "Decision")][h.step]?.text(locale) ?? h.step
+                return Step(step: h.step, name: name, by: h.by, at: h.at, decision: h.decision, note: h.note)
+            }
+            objections = c.objections.map { Objection(at: $0.at, from: $0.from, text: $0.text) }
+            self.attachments = attachments.map { Attachment(id: $0.id!, fileName: $0.fileName, size: $0.size) }
         }
+    }
+
+    @Sendable func apply(req: Request) async throws -> Response {
+        let c = try await BenefitService(req: req).apply(try req.content.decode(BenefitService.ApplicationInput.self))
+        let res = Response(status: .created)
+        try res.content.encode(CaseView(c, locale: req.locale), as: .json)
+        res.headers.replaceOrAdd(name: .location, value: "/api/v1/benefit-cases/\(c.id!.uuidString)")
+        return res
+    }
+
+    static func caseView(_ c: BenefitCase, req: Request) async throws -> CaseView {
+        CaseView(c, locale: req.locale, attachments: try await req.scoped(BenefitAttachment.self).filter(\.$caseID == c.id!).sort(\.$createdAt).all())
+    }
+
+    @Sendable func showCase(req: Request) async throws -> CaseView {
+        try req.require(.benefitsUse)
+        return try await Self.caseView(try await req.findScoped(BenefitCase.self, try Self.caseID(req)), req: req)
+    }
+
+    struct ReviewBody: Content { var decision: String; var note: String? }
+
+    @Sendable func review(req: Request) async throws -> CaseView {
+        try req.require(.benefitsManage)
+        let c = try await req.findScoped(BenefitCase.self, try Self.caseID(req))
+        let body = try req.content.decode(ReviewBody.self)
+        guard ["pass", "reject"].contains(body.decision) else {
+            throw AppError(.unprocessableEntity, "benefit.decision", field: "decision", zh: "decision 应为 pass 或 reject", en: "decision must be pass or reject")
+        }
+        try await BenefitService(req: req).review(c, pass: body.decision == "pass", note: body.note)
+        return try await Self.caseView(c, req: req)
+    }
+
+    struct ObjectionBody: Content { var from: String?; var text: String }
+
+    @Sendable func object(req: Request) async throws -> CaseView {
+        try req.require(.benefitsManage)
+        let c = try await req.findScoped(BenefitCase.self, try Self.caseID(req))
+        let body = try req.content.decode(ObjectionBody.self)
+        try await BenefitService(req: req).object(c, from: body.from ?? "", text: body.text)
+        return try await Self.caseView(c, req: req)
+    }
+
+    /// A document for the case (the body is the file, `?name=` its name), stored privately.
+    @Sendable func attach(req: Request) async throws -> CaseView {
+        let actor = try req.require(.benefitsManage)
+        let c = try await req.findScoped(BenefitCase.self, try Self.caseID(req))
+        let upload = try await UploadSpool.body(req)
+        let name = String((req.query[String.self, at: "name"] ?? "document").prefix(120))
+        let a = BenefitAttachment()
+        a.id = UUID(); a.caseID = c.id!; a.regionCode = c.regionCode; a.fileName = name
+        a.contentType = req.headers.contentType?.serialize() ?? "application/octet-stream"; a.size = upload.bytes; a.uploadedBy = actor.username
+        let dir = req.application.yiyang.uploadsDirectory.appendingPathComponent("attachments", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.moveItem(at: try upload.requiredFile, to: dir.appendingPathComponent(a.id!.uuidString))
+        try await a.create(on: req.db)
+        try await AuditLog.record(on: req, action: .benefitAttachmentAdded, entityType: "benefit_case", entityID: c.id?.uuidString, region: c.regionCode,
+                                  after: ["attachment": a.id!.uuidString, "name": name, "bytes": String(upload.bytes)])
+        return try await Self.caseView(c, req: req)
+    }
+
+    /// Reading a document is audited: it holds personal data (a bank card, an ID card).
+    @Sendable func attachment(req: Request) async throws -> Response {
+        try req.require(.benefitsManage)
+        let c = try await req.findScoped(BenefitCase.self, try Self.caseID(req))
+        guard let aid = req.parameters.get("attachmentID", as: UUID.self),
+              let a = try await req.scoped(BenefitAttachment.self).filter(\.$id == aid).filter(\.$caseID == c.id!).first() else { throw AppError.notFound() }
+        let file = req.application.yiyang.uploadsDirectory.appendingPathComponent("attachments/\(a.id!.uuidString)")
+        guard let data = FileManager.default.contents(atPath: file.path) else { throw AppError.notFound() }
+        try await AuditLog.record(on: req, action: .benefitAttachmentRead, entityType: "benefit_case", entityID: c.id?.uuidString, region: c.regionCode,
+                                  after: ["attachment": a.id!.uuidString])
+        let res = Response(status: .ok, body: .init(data: data))
+        res.headers.replaceOrAdd(name: .contentType, value: a.contentType)
+        let ascii = a.fileName.unicodeScalars.allSatisfy { $0.isASCII && $0 != "\"" } ? a.fileName : "document"
+        res.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(a.fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "document")")
+        return res
     }
 
     @Sendable func cases(req: Request) async throws -> Paged<CaseView> {
@@ -154,13 +254,13 @@ struct BenefitsAPI: RouteCollection {
         return id
     }
 
-    struct ApproveBody: Content { var account: String? }
+    struct ApproveBody: Content { var account: String?; var note: String? }
 
     @Sendable func approve(req: Request) async throws -> EntitlementView {
         try req.require(.benefitsManage)
         let c = try await req.findScoped(BenefitCase.self, try Self.caseID(req))
-        let body = (try? req.content.decode(ApproveBody.self)) ?? ApproveBody(account: nil)
-        return EntitlementView(try await BenefitService(req: req).approve(c, account: body.account))
+        let body = (try? req.content.decode(ApproveBody.self)) ?? ApproveBody(account: nil, note: nil)
+        return EntitlementView(try await BenefitService(req: req).approve(c, account: body.account, note: body.note))
     }
 
     struct NoteBody: Content { var note: String? }

@@ -29,7 +29,7 @@ indirect enum JSONValue: Encodable, Sendable {
 /// One documented API operation. `OpenAPICoverageTests` fails when a registered `/api/v1`
 /// route has no entry here, so the document cannot fall behind the code.
 struct APIOperation: Sendable {
-    enum Body: Sendable { case none, json(String), csv, roster }
+    enum Body: Sendable { case none, json(String), csv, roster, binary }
     var method: String
     /// OpenAPI form: `/api/v1/regions/{code}`
     var path: String
@@ -201,6 +201,20 @@ enum OpenAPIDocument {
               summary: "Spending and beneficiaries by month, benefit and the next level of regions; overpayments outstanding (统计)",
               query: [("from", "string", "YYYY-MM, default 11 months before to"), ("to", "string", "YYYY-MM, default this month"), ("region", "string", "12-digit code")],
               response: "BenefitReport"),
+        .init(method: "post", path: "/api/v1/benefit-applications", tag: "Benefits",
+              summary: "An application by the person, a family member for them (name and relation recorded) or staff; a duplicate gets a pointer to the open one (申请)",
+              body: .json("BenefitApplication"), status: 201, response: "BenefitCase"),
+        .init(method: "get", path: "/api/v1/benefit-cases/{caseID}", tag: "Benefits",
+              summary: "A case with every step taken, the public notice, objections and documents (what the applicant is shown)", response: "BenefitCase"),
+        .init(method: "post", path: "/api/v1/benefit-cases/{caseID}/review", tag: "Benefits",
+              summary: "Take the current review step (by staff of its level): pass to the next step or to the public notice, or reject with a reason",
+              body: .json("BenefitReview"), response: "BenefitCase"),
+        .init(method: "post", path: "/api/v1/benefit-cases/{caseID}/objections", tag: "Benefits", summary: "Record an objection received during the public notice (异议)",
+              body: .json("BenefitObjection"), response: "BenefitCase"),
+        .init(method: "post", path: "/api/v1/benefit-cases/{caseID}/attachments", tag: "Benefits",
+              summary: "Attach a document (the body is the file); stored privately", query: [("name", "string", "The file's name")], body: .binary, response: "BenefitCase"),
+        .init(method: "get", path: "/api/v1/benefit-cases/{caseID}/attachments/{attachmentID}", tag: "Benefits",
+              summary: "Read a document; audited", response: "File", responseType: "application/octet-stream"),
     ]
 
     static let elderFilters: [(name: String, type: String, description: String)] = [
@@ -372,9 +386,17 @@ enum OpenAPIDocument {
                                            ("entitlements", arrayOf(ref("Entitlement")))], required: ["month", "decisions", "entitlements"])),
             ("BenefitScan", object([("month", str("YYYY-MM")), ("region", str())], required: [])),
             ("BenefitScanResult", object([("month", str()), ("opened", integer)], required: ["month", "opened"])),
-            ("BenefitCase", object([("id", str(format: "uuid")), ("elderId", str(format: "uuid")), ("benefitType", str()), ("month", str()), ("source", str()),
+            ("BenefitCase", object([("id", str(format: "uuid")), ("elderId", str(format: "uuid")), ("benefitType", str()), ("month", str()),
+                                    ("source", str(enumValues: ["scan", "application"])),
                                     ("status", str(enumValues: ["pending", "approved", "rejected"])), ("amountFen", integer), ("plain", str()),
-                                    ("checks", arrayOf(ref("BenefitCheck")))], required: ["id", "elderId", "benefitType", "month", "status", "amountFen"])),
+                                    ("checks", arrayOf(ref("BenefitCheck"))), ("applicantKind", str(nullable: true)), ("applicantName", str(nullable: true)),
+                                    ("applicantRelation", str(nullable: true)), ("stage", str(nullable: true)), ("currentStep", str(nullable: true)),
+                                    ("noticeUntil", str(nullable: true)),
+                                    ("steps", arrayOf(object([("step", str()), ("name", str()), ("by", str()), ("at", str(format: "date-time")), ("decision", str()), ("note", str())],
+                                                             required: ["step", "name", "by", "at", "decision"]))),
+                                    ("objections", arrayOf(object([("at", str(format: "date-time")), ("from", str()), ("text", str())], required: ["at", "text"]))),
+                                    ("attachments", arrayOf(object([("id", str(format: "uuid")), ("fileName", str()), ("size", integer)], required: ["id", "fileName", "size"])))],
+                                   required: ["id", "elderId", "benefitType", "month", "status", "amountFen", "steps"])),
             ("BenefitApproval", object([("account", str("Bank account, 8–32 digits (optional)"))], required: [])),
             ("Entitlement", object([("id", str(format: "uuid")), ("elderId", str(format: "uuid")), ("benefitType", str()), ("amountFen", integer),
                                     ("paymentForm", str()), ("startMonth", str()), ("endMonth", str(nullable: true)),
@@ -398,6 +420,12 @@ enum OpenAPIDocument {
                                                               required: ["month", "region", "benefitType", "payments", "beneficiaries", "totalFen"]))),
                                       ("overpaymentsOutstanding", object([("cases", integer), ("totalFen", integer)], required: ["cases", "totalFen"]))],
                                      required: ["from", "to", "region", "rows", "overpaymentsOutstanding"])),
+            ("BenefitApplication", object([("elderId", str(format: "uuid")), ("benefitType", str()), ("applicantKind", str(enumValues: ["person", "family", "staff"])),
+                                           ("applicantName", str("Required for family")), ("applicantRelation", str("Required for family")), ("note", str())],
+                                          required: ["elderId", "benefitType", "applicantKind"])),
+            ("BenefitReview", object([("decision", str(enumValues: ["pass", "reject"])), ("note", str("Required to reject"))], required: ["decision"])),
+            ("BenefitObjection", object([("from", str()), ("text", str())], required: ["text"])),
+            ("File", .object([("type", .string("string")), ("format", .string("binary"))])),
             ("AuditEntry", object([("id", str(format: "uuid")), ("at", str(format: "date-time")), ("actorId", str(format: "uuid", nullable: true)),
                                    ("actorUsername", str()), ("actorRoles", str()), ("action", str()), ("entityType", str()),
                                    ("entityId", str(nullable: true)), ("regionCode", str()), ("before", str("JSON", nullable: true)),
@@ -449,6 +477,8 @@ enum OpenAPIDocument {
                 o.append(("requestBody", .object([("required", .bool(true)), ("content", .object([("application/json", .object([("schema", ref(s))]))]))])))
             case .csv:
                 o.append(("requestBody", .object([("required", .bool(true)), ("content", .object([("text/csv", .object([("schema", str())]))]))])))
+            case .binary:
+                o.append(("requestBody", .object([("required", .bool(true)), ("content", .object([("application/octet-stream", .object([("schema", str(format: "binary"))]))]))])))
             case .roster:
                 o.append(("requestBody", .object([("required", .bool(true)), ("content", .object([
                     ("text/csv", .object([("schema", str())])),

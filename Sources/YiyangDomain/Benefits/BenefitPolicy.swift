@@ -198,3 +198,32 @@ extension BenefitPolicy {
         return .init(zh: "", en: "")
     }
 }
+
+/// How an application is decided: review steps in order, each by staff of a region level,
+/// then a public notice (公示) before the decision. Data with a start date, like the policies.
+public struct ApplicationWorkflow: Sendable, Hashable, Codable {
+    public struct Step: Sendable, Hashable, Codable {
+        public var code: String
+        public var name: LocalizedText
+        /// Staff of this level (or above) take the step.
+        public var level: RegionLevel
+        public init(code: String, name: LocalizedText, level: RegionLevel) { self.code = code; self.name = name; self.level = level }
+    }
+
+    public var steps: [Step]
+    public var noticeDays: Int
+
+    public init(steps: [Step], noticeDays: Int) { self.steps = steps; self.noticeDays = noticeDays }
+
+    /// The plans' default: the township reviews, the county approves, seven days of public notice.
+    public static let standard = ApplicationWorkflow(steps: [
+        Step(code: "township_review", name: .init(zh: "乡镇（街道）审核", en: "Township review"), level: .township),
+        Step(code: "county_approval", name: .init(zh: "县（区）民政部门审批", en: "County approval"), level: .county),
+    ], noticeDays: 7)
+
+    /// Whether an account of `level` may take `step`: the step's level or one above it.
+    public func allows(_ level: RegionLevel, step: Int) -> Bool {
+        guard steps.indices.contains(step) else { return false }
+        return level.prefixLength <= steps[step].level.prefixLength
+    }
+}

@@ -86,11 +86,11 @@ extension Application {
         return try res.content.decode(SessionsAPI.TokenAnswer.self).token
     }
 
-    func api(_ method: HTTPMethod, _ path: String, token: String?, json: String? = nil, headers: HTTPHeaders = [:]) async throws -> TestingHTTPResponse {
+    func api(_ method: HTTPMethod, _ path: String, token: String?, json: String? = nil, headers: HTTPHeaders = [:], body: String? = nil) async throws -> TestingHTTPResponse {
         var h = headers
         if let token { h.replaceOrAdd(name: .authorization, value: "Bearer \(token)") }
         if json != nil { h.replaceOrAdd(name: .contentType, value: "application/json") }
-        return try await testing().sendRequest(method, path, headers: h, body: json.map { ByteBuffer(string: $0) })
+        return try await testing().sendRequest(method, path, headers: h, body: (json ?? body).map { ByteBuffer(string: $0) })
     }
 
     func user(_ username: String) async throws -> User {
