@@ -260,4 +260,74 @@ struct BenefitsTests {
             #expect(final.objections.count == 1 && final.status == "approved")
         }
     }
+
+    @Test("the monthly review suspends what no longer holds and lifts it when it holds again; unverified too long is suspended, not ended", arguments: TestDatabase.all)
+    func review(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let elder = try await app.makeElder("褚玉英", id: makeID("130102", "19400303", 91), region: Self.village)
+            let township = try await app.token("demo_township")
+            _ = try await app.api(.POST, "/api/v1/benefit-scans", token: township, json: "{}")
+            let cases = try await app.api(.GET, "/api/v1/benefit-cases?status=pending", token: township).content.decode(Paged<BenefitsAPI.CaseView>.self)
+            let c = try #require(cases.items.first { $0.elderId == elder.id && $0.benefitType == "age_allowance" })
+            let ent = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: township, json: "{}").content.decode(BenefitsAPI.EntitlementView.self)
+            // The entitlement started long ago and nobody has seen her since: seven months.
+            let stored = try #require(try await Entitlement.find(ent.id, on: app.db))
+            stored.startMonth = Month.current().adding(-7).description
+            try await stored.save(on: app.db)
+            let tasks = try await app.api(.GET, "/api/v1/liveness-tasks", token: township).content.decode([EntitlementReview.Task].self)
+            #expect(tasks.first { $0.elderId == elder.id }?.due == "suspend")
+            let first = try await app.api(.POST, "/api/v1/entitlement-reviews", token: township, json: "{}").content.decode(EntitlementReview.Outcome.self)
+            #expect(first.suspended >= 1)
+            var now = try #require(try await Entitlement.find(ent.id, on: app.db))
+            #expect(now.status == "suspended" && now.statusReason == "liveness")
+            let run = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"\#(Month.current())"}"#).content.decode(BenefitsAPI.RunView.self)
+            #expect(run.payments == 0, "a suspended entitlement is not paid")
+
+            // A community worker sees her; the next review lifts the suspension.
+            let community = try await app.token("demo_community")
+            let seen = try await app.api(.POST, "/api/v1/elders/\(elder.id!)/liveness", token: community, json: #"{"method":"worker_confirmation"}"#)
+            #expect(seen.status == .created)
+            let second = try await app.api(.POST, "/api/v1/entitlement-reviews", token: township, json: "{}").content.decode(EntitlementReview.Outcome.self)
+            #expect(second.reactivated >= 1)
+            now = try #require(try await Entitlement.find(ent.id, on: app.db))
+            #expect(now.status == "active" && now.statusReason == nil)
+            let tasksAfter = try await app.api(.GET, "/api/v1/liveness-tasks", token: township).content.decode([EntitlementReview.Task].self)
+            #expect(!tasksAfter.contains { $0.elderId == elder.id })
+
+            // Moving into a care home suspends the service subsidy's kind of benefit only where the policy says so;
+            // the age allowance has no such condition and stays.
+            elder.livingArrangement = "institution"
+            try await elder.save(on: app.db)
+            _ = try await app.api(.POST, "/api/v1/entitlement-reviews", token: township, json: "{}")
+            now = try #require(try await Entitlement.find(ent.id, on: app.db))
+            #expect(now.status == "active")
+        }
+    }
+
+    @Test("applying on the person's page, the township step on the case page, and the liveness list", arguments: TestDatabase.all)
+    func applicationPages(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let elder = try await app.makeElder("卫秀芳", id: makeID("130102", "19410404", 95), region: Self.village)
+            let staff = Browser(app)
+            try await staff.signIn("demo_township")
+            let person = try await staff.get("/elders/\(elder.id!)")
+            #expect(person.body.string.contains("代为申请补贴"))
+            let applied = try await staff.post("/benefits/applications", [("elderId", elder.id!.uuidString), ("benefitType", "age_allowance"),
+                                                                         ("applicantKind", "family"), ("applicantName", "卫东"), ("applicantRelation", "儿子")])
+            #expect(applied.status == .seeOther)
+            let casePath = try #require(applied.headers.first(name: .location)?.components(separatedBy: "?").first)
+            let page = try await staff.get(casePath)
+            #expect(page.body.string.contains("家属代为申请：卫东，儿子"))
+            #expect(page.body.string.contains("乡镇（街道）审核"))
+            #expect(page.body.string.contains("办理进度"))
+            let step = try await staff.post(casePath + "/review", [("decision", "pass"), ("note", "材料齐全")])
+            #expect(step.status == .seeOther)
+            let after = try await staff.get(casePath)
+            #expect(after.body.string.contains("县（区）民政部门审批"))
+            #expect(after.body.string.contains("材料齐全"))
+            let twice = try await staff.post("/benefits/applications", [("elderId", elder.id!.uuidString), ("benefitType", "age_allowance"), ("applicantKind", "person")])
+            #expect(twice.headers.first(name: .location)?.contains("bn_apply_failed") == true)
+            #expect(try await staff.get("/benefits/liveness").status == .ok)
+        }
+    }
 }

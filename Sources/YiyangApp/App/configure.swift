@@ -93,6 +93,7 @@ enum Migrations {
         app.migrations.add(CreateBenefits())
         app.migrations.add(GrantNewPermissions(permissions: [.benefitsManage], version: "010"))
         app.migrations.add(AddBenefitApplications())
+        app.migrations.add(CreateLiveness())
     }
 }
 

@@ -120,6 +120,8 @@ enum AuditAction: String, CaseIterable, Codable {
     case paymentRunExported = "payment_run.exported"
     case overpaymentResolved = "overpayment.resolved"
     case benefitApplied = "benefit.applied"
+    case entitlementsReviewed = "entitlements.reviewed"
+    case livenessRecorded = "liveness.recorded"
     case benefitReviewed = "benefit.reviewed"
     case benefitObjection = "benefit.objection"
     case benefitAttachmentAdded = "benefit.attachment_added"
@@ -171,6 +173,8 @@ enum AuditAction: String, CaseIterable, Codable {
         case .paymentRunExported: .init(zh: "导出发放表", en: "Payment roll exported")
         case .overpaymentResolved: .init(zh: "处理多发追回", en: "Overpayment resolved")
         case .benefitApplied: .init(zh: "受理补贴申请", en: "Benefit application received")
+        case .entitlementsReviewed: .init(zh: "待遇月度复核", en: "Entitlements reviewed")
+        case .livenessRecorded: .init(zh: "确认生存状态", en: "Seen alive")
         case .benefitReviewed: .init(zh: "补贴申请审核", en: "Benefit application reviewed")
         case .benefitObjection: .init(zh: "记录公示异议", en: "Objection recorded")
         case .benefitAttachmentAdded: .init(zh: "上传申请材料", en: "Application document added")

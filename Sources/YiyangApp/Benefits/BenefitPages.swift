@@ -17,6 +17,12 @@ struct BenefitPages: RouteCollection {
         b.post("runs", ":runID", "approve", use: approveRun)
         b.get("runs", ":runID", "bank-file", use: bankFile)
         b.get("reports", use: reports)
+        b.post("review", use: review)
+        b.get("liveness", use: liveness)
+        b.post("liveness", ":elderID", use: confirmLiveness)
+        b.post("applications", use: apply)
+        b.post("cases", ":caseID", "review", use: reviewCase)
+        b.post("cases", ":caseID", "objections", use: objection)
     }
 
     struct PolicyLine: Encodable { var name: String; var region: String; var version: Int; var forWhom: String; var standard: String; var from: String }
@@ -89,13 +95,17 @@ struct BenefitPages: RouteCollection {
         var id: String; var elderId: String; var elder: String; var name: String; var month: String; var amount: String
         var form: String; var status: String; var plain: String; var checks: [CheckLine]; var pending: Bool; var canManage: Bool
         var policy: String; var error: String?; var decidedBy: String?; var note: String?
+        var isApplication: Bool; var applicant: String?; var stage: String?; var currentStep: String?; var noticeUntil: String?
+        var inReview: Bool; var inNotice: Bool; var steps: [StepLine]; var objections: [String]
     }
+    struct StepLine: Encodable { var name: String; var by: String; var at: String; var decision: String; var note: String }
 
     func renderCase(_ req: Request, _ c: BenefitCase, error: String? = nil) async throws -> Response {
         let actor = try req.require(.benefitsUse)
         let l = req.locale
         let elder = try await req.findScoped(Elder.self, c.elderID)
         let d = c.decision
+        let view = BenefitsAPI.CaseView(c, locale: l)
         return try await WebPage.render("benefit-case", title: UIStrings.text("bn_case", l) + " · " + elder.name, CasePage(
             id: c.id!.uuidString, elderId: elder.id!.uuidString, elder: "\(elder.name)（\(elder.idMasked)）", name: BenefitType.name(c.benefitType).text(l),
             month: c.month, amount: Fen.yuan(c.amountFen),
@@ -103,7 +113,11 @@ struct BenefitPages: RouteCollection {
             status: Self.statusName(c.status, l), plain: d?.plainSummary.text(l) ?? "",
             checks: (d?.checks ?? []).map { CheckLine(held: $0.held, staff: $0.staff.text(l), plain: $0.plain.text(l)) },
             pending: c.status == BenefitCase.Status.pending.rawValue, canManage: actor.has(.benefitsManage),
-            policy: "\(c.policyID.uuidString.prefix(8)) v\(c.policyVersion)", error: error, decidedBy: c.decidedBy, note: c.decisionNote),
+            policy: "\(c.policyID.uuidString.prefix(8)) v\(c.policyVersion)", error: error, decidedBy: c.decidedBy, note: c.decisionNote,
+            isApplication: c.source == "application", applicant: Self.applicant(c, l), stage: c.stage, currentStep: view.currentStep,
+            noticeUntil: c.noticeUntil, inReview: c.stage == "review" && c.status == "pending", inNotice: c.stage == "notice" && c.status == "pending",
+            steps: view.steps.map { StepLine(name: $0.name, by: $0.by, at: ChinaTime.dateTime($0.at), decision: Self.decisionName($0.decision, l), note: $0.note) },
+            objections: view.objections.map { "\(ChinaTime.dateTime($0.at)) \($0.from)：\($0.text)" }),
             req: req, status: error == nil ? .ok : .unprocessableEntity)
     }
 
@@ -112,13 +126,103 @@ struct BenefitPages: RouteCollection {
         return try await renderCase(req, try await req.findScoped(BenefitCase.self, try BenefitsAPI.caseID(req)))
     }
 
-    struct ApproveForm: Content { var account: String? }
+    static func applicant(_ c: BenefitCase, _ l: UILocale) -> String? {
+        guard let kind = c.applicantKind else { return nil }
+        switch kind {
+        case "family": return (l == .en ? "Family member: " : "家属代为申请：") + [c.applicantName, c.applicantRelation].compactMap { $0 }.joined(separator: "，")
+        case "staff": return l == .en ? "Staff on the person's behalf" : "工作人员代为申请"
+        default: return l == .en ? "The person" : "本人申请"
+        }
+    }
+
+    static func decisionName(_ d: String, _ l: UILocale) -> String {
+        let zh = ["received": "已受理", "pass": "通过", "reject": "不通过", "notice": "进入公示", "approve": "批准"]
+        return l == .en ? d : (zh[d] ?? d)
+    }
+
+    struct ApplicationForm: Content {
+        var elderId: UUID; var benefitType: String; var applicantKind: String; var applicantName: String?; var applicantRelation: String?; var note: String?
+    }
+
+    @Sendable func apply(req: Request) async throws -> Response {
+        try req.require(.benefitsManage)
+        let f = try req.content.decode(ApplicationForm.self)
+        do {
+            let c = try await BenefitService(req: req).apply(.init(elderId: f.elderId, benefitType: f.benefitType, applicantKind: f.applicantKind,
+                                                                    applicantName: f.applicantName, applicantRelation: f.applicantRelation, note: f.note))
+            return req.redirect(to: "/benefits/cases/\(c.id!.uuidString)?notice=bn_applied")
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+            return req.redirect(to: "/elders/\(f.elderId.uuidString)?notice=bn_apply_failed&detail=\(e.code)")
+        }
+    }
+
+    struct StepForm: Content { var decision: String; var note: String? }
+
+    @Sendable func reviewCase(req: Request) async throws -> Response {
+        try req.require(.benefitsManage)
+        let c = try await req.findScoped(BenefitCase.self, try BenefitsAPI.caseID(req))
+        let f = try req.content.decode(StepForm.self)
+        do {
+            try await BenefitService(req: req).review(c, pass: f.decision == "pass", note: f.note)
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict || e.status == .forbidden {
+            return try await renderCase(req, c, error: e.message.text(req.locale))
+        }
+        return req.redirect(to: "/benefits/cases/\(c.id!.uuidString)?notice=bn_step_done")
+    }
+
+    struct ObjectionForm: Content { var from: String?; var text: String? }
+
+    @Sendable func objection(req: Request) async throws -> Response {
+        try req.require(.benefitsManage)
+        let c = try await req.findScoped(BenefitCase.self, try BenefitsAPI.caseID(req))
+        let f = try req.content.decode(ObjectionForm.self)
+        do {
+            try await BenefitService(req: req).object(c, from: f.from ?? "", text: f.text ?? "")
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+            return try await renderCase(req, c, error: e.message.text(req.locale))
+        }
+        return req.redirect(to: "/benefits/cases/\(c.id!.uuidString)")
+    }
+
+    @Sendable func review(req: Request) async throws -> Response {
+        let actor = try req.require(.benefitsManage)
+        let month = try BenefitsAPI.month(try req.content.decode(MonthForm.self).month)
+        let o = try await EntitlementReview.run(month: month, scope: try req.regionScope(), actor: actor.username, db: req.db)
+        try await AuditLog.record(on: req, action: .entitlementsReviewed, entityType: "entitlement", entityID: nil, region: actor.region.value, after: o)
+        return req.redirect(to: "/benefits?notice=bn_reviewed")
+    }
+
+    struct LivenessLine: Encodable { var elderId: String; var name: String; var idNumber: String; var lastSeen: String; var due: String; var visit: Bool }
+
+    @Sendable func liveness(req: Request) async throws -> Response {
+        try req.require(.benefitsUse)
+        let l = req.locale
+        let tasks = try await EntitlementReview.tasks(scope: try req.regionScope(), db: req.db)
+        let names = ["confirmation_due": UIStrings.text("bn_live_confirm", l), "visit_due": UIStrings.text("bn_live_visit", l), "suspend": UIStrings.text("bn_live_suspend", l)]
+        return try await WebPage.render("benefit-liveness", title: UIStrings.text("bn_liveness", l), tasks.map {
+            LivenessLine(elderId: $0.elderId.uuidString, name: $0.name, idNumber: $0.idNumber, lastSeen: $0.lastSeen ?? "—",
+                         due: names[$0.due] ?? $0.due, visit: $0.due != "confirmation_due")
+        }, req: req)
+    }
+
+    struct LivenessForm: Content { var method: String; var note: String? }
+
+    @Sendable func confirmLiveness(req: Request) async throws -> Response {
+        let actor = try req.require(.benefitsUse)
+        let e = try await req.findScoped(Elder.self, try EldersAPI.elderID(req))
+        let f = try req.content.decode(LivenessForm.self)
+        try await BenefitsAPI.recordEvidence(e, method: f.method, seenOn: nil, note: f.note, actor: actor, req: req)
+        return req.redirect(to: "/benefits/liveness?notice=bn_live_recorded")
+    }
+
+    struct ApproveForm: Content { var account: String?; var note: String? }
 
     @Sendable func approve(req: Request) async throws -> Response {
         try req.require(.benefitsManage)
         let c = try await req.findScoped(BenefitCase.self, try BenefitsAPI.caseID(req))
         do {
-            _ = try await BenefitService(req: req).approve(c, account: try req.content.decode(ApproveForm.self).account)
+            let f = try req.content.decode(ApproveForm.self)
+            _ = try await BenefitService(req: req).approve(c, account: f.account, note: f.note)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             return try await renderCase(req, c, error: e.message.text(req.locale))
         }
@@ -235,16 +339,27 @@ struct ElderBenefits: Encodable {
     var month: String
     var decisions: [Decision]
     var entitlements: [Line]
+    var canApply: Bool
+    var types: [TypeOption]
+    var openCases: [CaseLink]
+    struct TypeOption: Encodable { var code: String; var name: String }
+    struct CaseLink: Encodable { var id: String; var name: String; var stage: String }
 
     static func load(_ e: Elder, req: Request) async throws -> ElderBenefits {
         let l = req.locale
         let month = Month.current()
         let x = try await BenefitsAPI.explanation(e, month: month, req: req)
+        let open = try await req.scoped(BenefitCase.self).filter(\.$elderID == e.id!).filter(\.$status == BenefitCase.Status.pending.rawValue).all()
         return ElderBenefits(month: month.description,
                              decisions: x.decisions.map { Decision(name: $0.name, entitled: $0.entitled, plain: $0.plain) },
                              entitlements: x.entitlements.map {
                                  Line(name: BenefitType.name($0.benefitType).text(l), amount: Fen.yuan($0.amountFen), from: $0.startMonth,
-                                      until: $0.endMonth ?? "—", status: BenefitPages.statusName($0.status, l))
-                             })
+                                      until: $0.endMonth ?? "—",
+                                      status: BenefitPages.statusName($0.status, l) + ($0.statusReason.flatMap { EntitlementReview.reasonNames[$0]?.text(l) }.map { "（\($0)）" } ?? ""))
+                             },
+                             canApply: (try? req.require(.benefitsManage)) != nil && e.status == ElderStatus.living.rawValue,
+                             types: x.decisions.map { TypeOption(code: $0.benefitType, name: $0.name) },
+                             openCases: open.map { CaseLink(id: $0.id!.uuidString, name: BenefitType.name($0.benefitType).text(l),
+                                                            stage: BenefitPages.statusName($0.status, l)) })
     }
 }

@@ -28,6 +28,9 @@ struct BenefitsAPI: RouteCollection {
         routes.get("overpayments", use: overpayments)
         routes.post("overpayments", ":overpaymentID", "resolve", use: resolveOverpayment)
         routes.get("benefit-reports", use: report)
+        routes.post("entitlement-reviews", use: reviewEntitlements)
+        routes.get("liveness-tasks", use: livenessTasks)
+        routes.post("elders", ":elderID", "liveness", use: recordLiveness)
     }
 
     static func month(_ raw: String?, field: String = "month") throws -> Month {
@@ -390,5 +393,49 @@ struct BenefitsAPI: RouteCollection {
                                                        benefitType: $0.benefitType, months: $0.months.split(separator: ",").map(String.init),
                                                        amountFen: $0.amountFen, reason: $0.reason, status: $0.status) },
                      page: page.page, per: page.per, total: total)
+    }
+
+    // MARK: keeping entitlements true
+
+    @Sendable func reviewEntitlements(req: Request) async throws -> EntitlementReview.Outcome {
+        let actor = try req.require(.benefitsManage)
+        let month = try Self.month(try req.content.decode(ScanBody.self).month)
+        let outcome = try await EntitlementReview.run(month: month, scope: try req.regionScope(), actor: actor.username, db: req.db)
+        try await AuditLog.record(on: req, action: .entitlementsReviewed, entityType: "entitlement", entityID: nil, region: actor.region.value,
+                                  after: outcome)
+        return outcome
+    }
+
+    @Sendable func livenessTasks(req: Request) async throws -> [EntitlementReview.Task] {
+        try req.require(.benefitsUse)
+        return try await EntitlementReview.tasks(scope: try req.regionScope(), db: req.db)
+    }
+
+    struct LivenessBody: Content { var method: String; var seenOn: String?; var note: String? }
+
+    /// A community worker saw the person (or a home visit found them): the entitlement keeps paying.
+    @Sendable func recordLiveness(req: Request) async throws -> Response {
+        let actor = try req.require(.benefitsUse)
+        let e = try await req.findScoped(Elder.self, try EldersAPI.elderID(req))
+        let body = try req.content.decode(LivenessBody.self)
+        try await Self.recordEvidence(e, method: body.method, seenOn: body.seenOn, note: body.note, actor: actor, req: req)
+        return Response(status: .created)
+    }
+
+    static func recordEvidence(_ e: Elder, method raw: String, seenOn: String?, note: String?, actor: Actor, req: Request) async throws {
+        guard let method = LivenessEvidence.Method(rawValue: raw) else {
+            throw AppError(.unprocessableEntity, "liveness.method", field: "method",
+                           zh: "方式应为 worker_confirmation、home_visit、service_visit 或 care_visit", en: "method must be worker_confirmation, home_visit, service_visit or care_visit")
+        }
+        let day = seenOn.flatMap { $0.isEmpty ? nil : $0 }.map { CalendarDate($0) } ?? .today()
+        guard let day, day <= .today() else {
+            throw AppError(.unprocessableEntity, "liveness.date", field: "seenOn", zh: "日期无效或在将来", en: "The date is invalid or in the future")
+        }
+        let ev = LivenessEvidence()
+        ev.elderID = e.id!; ev.regionCode = e.residenceRegion; ev.seenOn = day.description; ev.method = method.rawValue
+        ev.recordedBy = actor.username; ev.note = (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        try await ev.create(on: req.db)
+        try await AuditLog.record(on: req, action: .livenessRecorded, entityType: "elder", entityID: e.id?.uuidString, region: e.residenceRegion,
+                                  after: ["method": method.rawValue, "seenOn": day.description])
     }
 }

@@ -5,7 +5,7 @@ import YiyangDomain
 /// `yiyang benefits run --month 2026-12 [--region CODE]` and `yiyang benefits scan --month …`.
 struct BenefitCommands: AsyncCommandGroup {
     var help: String { "Benefits: the proactive scan and the monthly payment run" }
-    var commands: [String: any AnyAsyncCommand] { ["run": PaymentRunCommand(), "scan": BenefitScanCommand()] }
+    var commands: [String: any AnyAsyncCommand] { ["run": PaymentRunCommand(), "scan": BenefitScanCommand(), "review": EntitlementReviewCommand()] }
     var defaultCommand: (any AnyAsyncCommand)? { nil }
 
     static func region(_ raw: String?) throws -> RegionCode {
@@ -63,5 +63,28 @@ struct BenefitScanCommand: AsyncCommand {
         try await AuditLog.recordSystem(on: app.db, actor: "cli", action: .benefitScanRun, entityType: "benefit_case", entityID: nil,
                                         region: region.value, after: ["month": month.description, "opened": String(opened)])
         context.console.print("新发现 opened \(opened)")
+    }
+}
+
+struct EntitlementReviewCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "month", help: "The month, YYYY-MM (default: this month)") var month: String?
+        @Option(name: "region", help: "Only this region's subtree") var region: String?
+    }
+    var help: String { "Decide every entitlement again: suspend what no longer holds (or is unverified), lift what holds again, new amounts" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        try await prepareDatabase(app)
+        let month = try BenefitCommands.month(signature.month)
+        let region = try BenefitCommands.region(signature.region)
+        let bar = ProgressBar(label: "复核 reviewing \(month)")
+        let o = try await EntitlementReview.run(month: month, scope: RegionScope(region: region), actor: "cli", db: app.db) { done, total in
+            bar.update(done, max(total, done))
+        }
+        bar.finish()
+        try await AuditLog.recordSystem(on: app.db, actor: "cli", action: .entitlementsReviewed, entityType: "entitlement", entityID: nil,
+                                        region: region.value, after: o)
+        context.console.print("复核 reviewed \(o.reviewed) · 暂停 suspended \(o.suspended) · 恢复 reactivated \(o.reactivated) · 金额调整 amounts \(o.amountChanged) · 待确认 to confirm \(o.confirmationsDue) · 待入户 to visit \(o.visitsDue)")
     }
 }

@@ -215,6 +215,13 @@ enum OpenAPIDocument {
               summary: "Attach a document (the body is the file); stored privately", query: [("name", "string", "The file's name")], body: .binary, response: "BenefitCase"),
         .init(method: "get", path: "/api/v1/benefit-cases/{caseID}/attachments/{attachmentID}", tag: "Benefits",
               summary: "Read a document; audited", response: "File", responseType: "application/octet-stream"),
+        .init(method: "post", path: "/api/v1/entitlement-reviews", tag: "Benefits",
+              summary: "Decide every entitlement again: suspend what no longer holds or is unverified too long, lift what holds again, new amounts (复核)",
+              body: .json("BenefitScan"), response: "EntitlementReview"),
+        .init(method: "get", path: "/api/v1/liveness-tasks", tag: "Benefits",
+              summary: "People with entitlements not seen alive recently: to confirm by a community worker, or to visit", response: "[LivenessTask]"),
+        .init(method: "post", path: "/api/v1/elders/{elderID}/liveness", tag: "Benefits", summary: "Record that the person was seen alive (and how)",
+              body: .json("LivenessEvidence"), status: 201, response: nil),
     ]
 
     static let elderFilters: [(name: String, type: String, description: String)] = [
@@ -426,6 +433,14 @@ enum OpenAPIDocument {
             ("BenefitReview", object([("decision", str(enumValues: ["pass", "reject"])), ("note", str("Required to reject"))], required: ["decision"])),
             ("BenefitObjection", object([("from", str()), ("text", str())], required: ["text"])),
             ("File", .object([("type", .string("string")), ("format", .string("binary"))])),
+            ("EntitlementReview", object([("reviewed", integer), ("suspended", integer), ("reactivated", integer), ("amountChanged", integer),
+                                          ("confirmationsDue", integer), ("visitsDue", integer)],
+                                         required: ["reviewed", "suspended", "reactivated", "amountChanged", "confirmationsDue", "visitsDue"])),
+            ("LivenessTask", object([("elderId", str(format: "uuid")), ("name", str()), ("idNumber", str("Masked")), ("regionCode", str()),
+                                     ("lastSeen", str(format: "date", nullable: true)), ("due", str(enumValues: ["confirmation_due", "visit_due", "suspend"]))],
+                                    required: ["elderId", "name", "idNumber", "regionCode", "due"])),
+            ("LivenessEvidence", object([("method", str(enumValues: ["worker_confirmation", "home_visit", "service_visit", "care_visit"])),
+                                         ("seenOn", str(format: "date")), ("note", str())], required: ["method"])),
             ("AuditEntry", object([("id", str(format: "uuid")), ("at", str(format: "date-time")), ("actorId", str(format: "uuid", nullable: true)),
                                    ("actorUsername", str()), ("actorRoles", str()), ("action", str()), ("entityType", str()),
                                    ("entityId", str(nullable: true)), ("regionCode", str()), ("before", str("JSON", nullable: true)),

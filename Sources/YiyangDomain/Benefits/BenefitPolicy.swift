@@ -227,3 +227,34 @@ public struct ApplicationWorkflow: Sendable, Hashable, Codable {
         return level.prefixLength <= steps[step].level.prefixLength
     }
 }
+
+/// A bureau's settings for keeping entitlements true, with the day they take effect.
+public struct BenefitSettings: Sendable, Hashable, Codable {
+    /// Evidence of life this recent counts (a verified visit, a care visit, an assessment, a
+    /// community worker's confirmation); older, a community worker is asked to confirm.
+    public var livenessRecentDays: Int
+    /// Still unconfirmed this many days after that, a home visit is due.
+    public var livenessVisitAfterDays: Int
+    /// Unverified this many months → suspended (not ended).
+    public var livenessSuspendAfterMonths: Int
+    public var workflow: ApplicationWorkflow
+
+    public init(livenessRecentDays: Int = 90, livenessVisitAfterDays: Int = 30, livenessSuspendAfterMonths: Int = 6,
+                workflow: ApplicationWorkflow = .standard) {
+        self.livenessRecentDays = livenessRecentDays; self.livenessVisitAfterDays = livenessVisitAfterDays
+        self.livenessSuspendAfterMonths = livenessSuspendAfterMonths; self.workflow = workflow
+    }
+
+    public static let defaults = BenefitSettings()
+
+    /// Where a person stands, given the last evidence of life.
+    public enum Liveness: String, Sendable, Codable { case verified, confirmationDue = "confirmation_due", visitDue = "visit_due", suspend }
+
+    public func liveness(lastEvidence: CalendarDate?, since start: CalendarDate, today: CalendarDate) -> Liveness {
+        let from = lastEvidence.map { Swift.max($0, start) } ?? start
+        if from.addingMonths(livenessSuspendAfterMonths) <= today { return .suspend }
+        if from.addingDays(livenessRecentDays + livenessVisitAfterDays) <= today { return .visitDue }
+        if from.addingDays(livenessRecentDays) <= today { return .confirmationDue }
+        return .verified
+    }
+}
