@@ -330,4 +330,30 @@ struct BenefitsTests {
             #expect(try await staff.get("/benefits/liveness").status == .ok)
         }
     }
+
+    @Test("a correction of an approved month is paid with the next roll, once", arguments: TestDatabase.all)
+    func corrections(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let ents = try await Self.seedEntitlements(app, count: 3)
+            let township = try await app.token("demo_township")
+            let oct = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"2026-10"}"#).content.decode(BenefitsAPI.RunView.self)
+            #expect(oct.payments == 3 && oct.totalFen == 600)
+            _ = try await app.api(.POST, "/api/v1/payment-runs/\(oct.id)/approve", token: township)
+            let noReason = try await app.api(.POST, "/api/v1/payment-adjustments", token: township,
+                                             json: #"{"entitlementId":"\#(ents[0].id!)","forMonth":"2026-10","amountFen":2000,"reason":" "}"#)
+            #expect(noReason.apiError?.field == "reason")
+            let plus = try await app.api(.POST, "/api/v1/payment-adjustments", token: township,
+                                         json: #"{"entitlementId":"\#(ents[0].id!)","forMonth":"2026-10","amountFen":2000,"reason":"十月少发"}"#)
+            #expect(plus.status == .created)
+            _ = try await app.api(.POST, "/api/v1/payment-adjustments", token: township,
+                                  json: #"{"entitlementId":"\#(ents[1].id!)","forMonth":"2026-10","amountFen":-200,"reason":"十月多发"}"#)
+            let nov = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"2026-11"}"#).content.decode(BenefitsAPI.RunView.self)
+            #expect(nov.totalFen == 600 + 2000 - 200)
+            #expect(nov.byBenefit?.contains { $0.name == "高龄津贴（更正）" && $0.payments == 2 && $0.totalFen == 1800 } == true)
+            let again = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"2026-11"}"#).content.decode(BenefitsAPI.RunView.self)
+            #expect(again.totalFen == nov.totalFen, "a rerun takes no correction twice")
+            let list = try await app.api(.GET, "/api/v1/payment-adjustments", token: township).content.decode(Paged<BenefitsAPI.AdjustmentView>.self)
+            #expect(list.items.allSatisfy { $0.status == "paid" && $0.paidMonth == "2026-11" })
+        }
+    }
 }

@@ -168,7 +168,8 @@ struct RegionScopeTests {
             .compactMap { $0 as? URL }.filter { $0.lastPathComponent.hasSuffix("API.swift") || $0.lastPathComponent.hasSuffix("Pages.swift") }
         #expect(files.count >= 6)
         let scopedModels = ["Region", "User", "AuditEntry", "Elder", "LifeEvent", "Assessment", "AssessmentResult",
-                            "BenefitCase", "Entitlement", "PaymentRun", "Payment", "Overpayment", "BenefitAttachment"]
+                            "BenefitCase", "Entitlement", "PaymentRun", "Payment", "Overpayment", "BenefitAttachment",
+                            "PaymentAdjustment", "LivenessEvidence"]
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
             for model in scopedModels {

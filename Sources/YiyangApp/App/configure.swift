@@ -94,6 +94,7 @@ enum Migrations {
         app.migrations.add(GrantNewPermissions(permissions: [.benefitsManage], version: "010"))
         app.migrations.add(AddBenefitApplications())
         app.migrations.add(CreateLiveness())
+        app.migrations.add(CreatePaymentAdjustments())
     }
 }
 

@@ -122,6 +122,8 @@ enum AuditAction: String, CaseIterable, Codable {
     case benefitApplied = "benefit.applied"
     case entitlementsReviewed = "entitlements.reviewed"
     case livenessRecorded = "liveness.recorded"
+    case benefitSettingsChanged = "benefit.settings_changed"
+    case paymentAdjusted = "payment.adjusted"
     case benefitReviewed = "benefit.reviewed"
     case benefitObjection = "benefit.objection"
     case benefitAttachmentAdded = "benefit.attachment_added"
@@ -175,6 +177,8 @@ enum AuditAction: String, CaseIterable, Codable {
         case .benefitApplied: .init(zh: "受理补贴申请", en: "Benefit application received")
         case .entitlementsReviewed: .init(zh: "待遇月度复核", en: "Entitlements reviewed")
         case .livenessRecorded: .init(zh: "确认生存状态", en: "Seen alive")
+        case .benefitSettingsChanged: .init(zh: "修改补贴办理设置", en: "Benefit settings changed")
+        case .paymentAdjusted: .init(zh: "登记发放更正", en: "Payment adjustment recorded")
         case .benefitReviewed: .init(zh: "补贴申请审核", en: "Benefit application reviewed")
         case .benefitObjection: .init(zh: "记录公示异议", en: "Objection recorded")
         case .benefitAttachmentAdded: .init(zh: "上传申请材料", en: "Application document added")

@@ -368,3 +368,56 @@ struct CreateBenefits: AsyncMigration {
         }
     }
 }
+
+/// A correction of an approved month: paid (or taken back, when negative) with a later
+/// month's roll, since an approved roll never changes.
+final class PaymentAdjustment: Model, RegionScoped, @unchecked Sendable {
+    static let schema = "payment_adjustments"
+    static let regionCodeKey: FieldKey = "region_code"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "entitlement_id") var entitlementID: UUID
+    @Field(key: "elder_id") var elderID: UUID
+    @Field(key: "region_code") var regionCode: String
+    @Field(key: "benefit_type") var benefitType: String
+    @Field(key: "payment_form") var paymentForm: String
+    /// The month corrected.
+    @Field(key: "for_month") var forMonth: String
+    @Field(key: "amount_fen") var amountFen: Int
+    @Field(key: "reason") var reason: String
+    @Field(key: "created_by") var createdBy: String
+    /// pending until a roll takes it, then paid.
+    @Field(key: "status") var status: String
+    @OptionalField(key: "paid_month") var paidMonth: String?
+    @OptionalField(key: "run_id") var runID: UUID?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+}
+
+struct CreatePaymentAdjustments: AsyncMigration {
+    var name: String { "013_CreatePaymentAdjustments" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(PaymentAdjustment.schema)
+            .id()
+            .field("entitlement_id", .uuid, .required)
+            .field("elder_id", .uuid, .required)
+            .field("region_code", .string, .required)
+            .field("benefit_type", .string, .required)
+            .field("payment_form", .string, .required)
+            .field("for_month", .string, .required)
+            .field("amount_fen", .int, .required)
+            .field("reason", .string, .required)
+            .field("created_by", .string, .required)
+            .field("status", .string, .required)
+            .field("paid_month", .string)
+            .field("run_id", .uuid)
+            .field("created_at", .datetime)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(PaymentAdjustment.schema).delete()
+    }
+}

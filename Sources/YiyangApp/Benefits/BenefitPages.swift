@@ -266,7 +266,7 @@ struct BenefitPages: RouteCollection {
         let summary = try await PaymentRuns.summary(run, db: req.db)
         return try await WebPage.render("benefit-run", title: UIStrings.text("bn_run", l) + " · " + run.month, RunPage(
             id: run.id!.uuidString, month: run.month, region: run.regionCode, status: Self.statusName(run.status, l), payments: run.payments,
-            total: Fen.yuan(run.totalFen), lines: summary.map { SummaryLine(name: BenefitType.name($0.benefit).text(l), payments: $0.payments, total: Fen.yuan($0.fen)) },
+            total: Fen.yuan(run.totalFen), lines: summary.map { SummaryLine(name: PaymentRuns.lineName($0.benefit, l), payments: $0.payments, total: Fen.yuan($0.fen)) },
             canApprove: actor.has(.benefitsManage) && run.status == PaymentRun.Status.computed.rawValue, approvedBy: run.approvedBy), req: req)
     }
 
@@ -324,6 +324,21 @@ enum BankFile {
                 "name": e?.name ?? "", "idNumber": try e.map { try service.secrets($0).idNumber } ?? "", "account": account,
                 "amountYuan": Fen.yuan(p.amountFen), "amountFen": String(p.amountFen), "benefit": BenefitType.name(p.benefitType).zh,
                 "month": p.month, "region": p.regionCode,
+            ]
+            out += CSVReader.row(columns.map { values[$0] ?? "" })
+        }
+        // Corrections paid with this roll, each on its own line.
+        let corrections = try await req.scoped(PaymentAdjustment.self).filter(\.$runID == run.id!).filter(\.$paymentForm == PaymentForm.cash.rawValue)
+            .sort(\.$elderID).all()
+        let people = Dictionary(uniqueKeysWithValues: try await req.scoped(Elder.self).filter(\.$id ~~ corrections.map(\.elderID)).all().map { ($0.id!, $0) })
+        let accounts = Dictionary(uniqueKeysWithValues: try await req.scoped(Entitlement.self).filter(\.$id ~~ corrections.map(\.entitlementID)).all().map { ($0.id!, $0) })
+        for a in corrections {
+            let e = people[a.elderID]
+            let values: [String: String] = [
+                "name": e?.name ?? "", "idNumber": try e.map { try service.secrets($0).idNumber } ?? "",
+                "account": try accounts[a.entitlementID]?.accountCipher.map(service.vault.open) ?? "",
+                "amountYuan": Fen.yuan(a.amountFen), "amountFen": String(a.amountFen), "benefit": BenefitType.name(a.benefitType).zh + "（更正 \(a.forMonth)）",
+                "month": run.month, "region": a.regionCode,
             ]
             out += CSVReader.row(columns.map { values[$0] ?? "" })
         }

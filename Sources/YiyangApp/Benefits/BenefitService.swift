@@ -213,7 +213,9 @@ struct BenefitService {
         c.applicantKind = input.applicantKind; c.applicantName = name.nilIfEmpty; c.applicantRelation = relation.nilIfEmpty
         c.requestNote = input.note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         c.stage = "review"; c.stepIndex = 0
-        c.workflowJSON = String(decoding: try JSONEncoder.sorted.encode(ApplicationWorkflow.standard), as: UTF8.self)
+        // The steps in force today stay with the application, whatever changes later.
+        let workflow = try await BenefitSettingsRow.inForce(on: db).workflow
+        c.workflowJSON = String(decoding: try JSONEncoder.sorted.encode(workflow), as: UTF8.self)
         c.history = [ApplicationStepRecord(step: "received", by: actor.username, at: Date(), decision: "received", note: c.requestNote ?? "")]
         c.objections = []
         try await c.create(on: db)

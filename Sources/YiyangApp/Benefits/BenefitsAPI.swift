@@ -29,6 +29,10 @@ struct BenefitsAPI: RouteCollection {
         routes.post("overpayments", ":overpaymentID", "resolve", use: resolveOverpayment)
         routes.get("benefit-reports", use: report)
         routes.post("entitlement-reviews", use: reviewEntitlements)
+        routes.get("benefit-settings", use: settings)
+        routes.get("payment-adjustments", use: adjustments)
+        routes.post("payment-adjustments", use: adjust)
+        routes.post("benefit-settings", use: changeSettings)
         routes.get("liveness-tasks", use: livenessTasks)
         routes.post("elders", ":elderID", "liveness", use: recordLiveness)
     }
@@ -342,7 +346,7 @@ struct BenefitsAPI: RouteCollection {
 
     static func runView(_ run: PaymentRun, req: Request) async throws -> RunView {
         RunView(run, byBenefit: try await PaymentRuns.summary(run, db: req.db).map {
-            .init(benefitType: $0.benefit, name: BenefitType.name($0.benefit).text(req.locale), payments: $0.payments, totalFen: $0.fen)
+            .init(benefitType: $0.benefit, name: PaymentRuns.lineName($0.benefit, req.locale), payments: $0.payments, totalFen: $0.fen)
         })
     }
 
@@ -437,5 +441,85 @@ struct BenefitsAPI: RouteCollection {
         try await ev.create(on: req.db)
         try await AuditLog.record(on: req, action: .livenessRecorded, entityType: "elder", entityID: e.id?.uuidString, region: e.residenceRegion,
                                   after: ["method": method.rawValue, "seenOn": day.description])
+    }
+
+    // MARK: settings
+
+    struct DatedSettings: Content { var effectiveFrom: String; var settings: BenefitSettings }
+
+    @Sendable func settings(req: Request) async throws -> DatedSettings {
+        try req.require(.benefitsUse)
+        return DatedSettings(effectiveFrom: CalendarDate.today().description, settings: try await BenefitSettingsRow.inForce(on: req.db))
+    }
+
+    /// A new version of the settings (review steps, notice days, liveness periods) from a date;
+    /// platform-wide, so administrators only. Applications keep the steps they started with.
+    @Sendable func changeSettings(req: Request) async throws -> Response {
+        let actor = try req.require(.rolesManage)
+        let body = try req.content.decode(DatedSettings.self)
+        guard let from = CalendarDate(body.effectiveFrom) else {
+            throw AppError(.unprocessableEntity, "settings.date", field: "effectiveFrom", zh: "生效日期应为 YYYY-MM-DD", en: "effectiveFrom must be YYYY-MM-DD")
+        }
+        let s = body.settings
+        var issues: [ValidationIssue] = []
+        if s.workflow.steps.isEmpty { issues.append(.init(field: "settings.workflow.steps", rule: "settings.steps", message: .init(zh: "至少需要一个审核环节", en: "At least one review step"))) }
+        if !(0...60).contains(s.workflow.noticeDays) { issues.append(.init(field: "settings.workflow.noticeDays", rule: "settings.range", message: .init(zh: "公示天数应为 0–60", en: "noticeDays must be 0–60"))) }
+        if !(7...730).contains(s.livenessRecentDays) { issues.append(.init(field: "settings.livenessRecentDays", rule: "settings.range", message: .init(zh: "应为 7–730 天", en: "must be 7–730 days"))) }
+        if !(1...36).contains(s.livenessSuspendAfterMonths) { issues.append(.init(field: "settings.livenessSuspendAfterMonths", rule: "settings.range", message: .init(zh: "应为 1–36 个月", en: "must be 1–36 months"))) }
+        if !issues.isEmpty { throw ValidationFailure(issues: issues) }
+        let row = BenefitSettingsRow()
+        row.effectiveFrom = from.description
+        row.settingsJSON = String(decoding: try JSONEncoder.sorted.encode(s), as: UTF8.self)
+        row.createdBy = actor.username
+        try await row.create(on: req.db)
+        try await AuditLog.record(on: req, action: .benefitSettingsChanged, entityType: "benefit_settings", entityID: row.id?.uuidString,
+                                  region: RegionCode.root.value, after: body)
+        let res = Response(status: .created)
+        try res.content.encode(body, as: .json)
+        return res
+    }
+
+    // MARK: corrections
+
+    struct AdjustmentBody: Content { var entitlementId: UUID; var forMonth: String; var amountFen: Int; var reason: String }
+    struct AdjustmentView: Content {
+        var id: UUID; var entitlementId: UUID; var elderId: UUID; var benefitType: String; var forMonth: String; var amountFen: Int
+        var reason: String; var status: String; var paidMonth: String?
+        init(_ a: PaymentAdjustment) {
+            id = a.id!; entitlementId = a.entitlementID; elderId = a.elderID; benefitType = a.benefitType; forMonth = a.forMonth
+            amountFen = a.amountFen; reason = a.reason; status = a.status; paidMonth = a.paidMonth
+        }
+    }
+
+    /// A correction of a month whose roll is approved: paid with the next roll of the region.
+    @Sendable func adjust(req: Request) async throws -> Response {
+        let actor = try req.require(.benefitsManage)
+        let body = try req.content.decode(AdjustmentBody.self)
+        let e = try await req.findScoped(Entitlement.self, body.entitlementId)
+        let month = try Self.month(body.forMonth, field: "forMonth")
+        guard body.amountFen != 0, abs(body.amountFen) <= 10_000_000 else {
+            throw AppError(.unprocessableEntity, "adjustment.amount", field: "amountFen", zh: "更正金额（分）不能为 0，且不超过 10 万元", en: "amountFen must be non-zero and at most 100,000 yuan")
+        }
+        let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw AppError(.unprocessableEntity, "adjustment.reason", field: "reason", zh: "请写明更正原因", en: "Give the reason") }
+        let a = PaymentAdjustment()
+        a.entitlementID = e.id!; a.elderID = e.elderID; a.regionCode = e.regionCode; a.benefitType = e.benefitType; a.paymentForm = e.paymentForm
+        a.forMonth = month.description; a.amountFen = body.amountFen; a.reason = reason; a.createdBy = actor.username; a.status = "pending"
+        try await a.create(on: req.db)
+        try await AuditLog.record(on: req, action: .paymentAdjusted, entityType: "entitlement", entityID: e.id?.uuidString, region: e.regionCode,
+                                  after: ["forMonth": a.forMonth, "amountFen": String(a.amountFen), "reason": reason])
+        let res = Response(status: .created)
+        try res.content.encode(AdjustmentView(a), as: .json)
+        return res
+    }
+
+    @Sendable func adjustments(req: Request) async throws -> Paged<AdjustmentView> {
+        try req.require(.benefitsUse)
+        let page = try PageRequest(req)
+        var q = try req.scoped(PaymentAdjustment.self)
+        if let s = req.query[String.self, at: "status"], !s.isEmpty { q = q.filter(\.$status == s) }
+        let total = try await q.count()
+        let rows = try await q.sort(\.$createdAt, .descending).range(page.offset..<(page.offset + page.per)).all()
+        return Paged(items: rows.map(AdjustmentView.init), page: page.page, per: page.per, total: total)
     }
 }

@@ -58,6 +58,11 @@ enum PaymentRuns {
             await progress(done, total)
             try afterBatch(batch)
         }
+        // Corrections waiting for a roll go with this one; a rerun finds none left.
+        try await sql.raw("""
+            UPDATE payment_adjustments SET status = 'paid', paid_month = \(bind: m), run_id = \(bind: run.id!)
+            WHERE status = 'pending' AND region_code LIKE \(bind: pattern) AND for_month < \(bind: m)
+            """).run()
         return try await finish(run, db: db)
     }
 
@@ -88,8 +93,9 @@ enum PaymentRuns {
     static func finish(_ run: PaymentRun, db: any Database) async throws -> PaymentRun {
         let sql = db as! any SQLDatabase
         let row = try await sql.raw("SELECT COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS total FROM payments WHERE run_id = \(bind: run.id!)").first()
+        let adj = try await sql.raw("SELECT CAST(SUM(amount_fen) AS BIGINT) AS total FROM payment_adjustments WHERE run_id = \(bind: run.id!)").first()
         run.payments = try row?.decode(column: "n", as: Int.self) ?? 0
-        run.totalFen = try row?.decode(column: "total", as: Int?.self) ?? 0
+        run.totalFen = (try row?.decode(column: "total", as: Int?.self) ?? 0) + (try adj?.decode(column: "total", as: Int?.self) ?? 0)
         run.status = PaymentRun.Status.computed.rawValue
         run.finishedAt = Date()
         try await run.save(on: db)
@@ -110,8 +116,21 @@ enum PaymentRuns {
         let sql = db as! any SQLDatabase
         return try await sql.raw("""
             SELECT benefit_type, COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS total FROM payments WHERE run_id = \(bind: run.id!)
-            GROUP BY benefit_type ORDER BY benefit_type
+            GROUP BY benefit_type
+            UNION ALL
+            SELECT benefit_type || ':adjustment' AS benefit_type, COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS total FROM payment_adjustments
+            WHERE run_id = \(bind: run.id!) GROUP BY benefit_type
             """).all().map { (try $0.decode(column: "benefit_type", as: String.self), try $0.decode(column: "n", as: Int.self),
                               try $0.decode(column: "total", as: Int?.self) ?? 0) }
+            .sorted { $0.0 < $1.0 }
+    }
+
+    /// A summary line's name: the benefit, or its corrections.
+    static func lineName(_ code: String, _ l: UILocale) -> String {
+        if code.hasSuffix(":adjustment") {
+            let base = String(code.dropLast(":adjustment".count))
+            return BenefitType.name(base).text(l) + (l == .en ? " (corrections)" : "（更正）")
+        }
+        return BenefitType.name(code).text(l)
     }
 }

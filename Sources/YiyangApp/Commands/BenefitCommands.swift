@@ -40,7 +40,7 @@ struct PaymentRunCommand: AsyncCommand {
                                         region: region.value, after: ["month": month.description, "payments": String(run.payments), "totalFen": String(run.totalFen)])
         context.console.print("\(month) \(region.value)：\(run.payments) 笔 payments，合计 total \(Fen.yuan(run.totalFen)) 元 yuan；状态 status \(run.status)")
         for line in try await PaymentRuns.summary(run, db: app.db) {
-            context.console.print("  \(BenefitType.name(line.benefit).zh) \(line.benefit): \(line.payments) · \(Fen.yuan(line.fen))")
+            context.console.print("  \(PaymentRuns.lineName(line.benefit, .zh)) \(line.benefit): \(line.payments) · \(Fen.yuan(line.fen))")
         }
     }
 }
