@@ -356,4 +356,27 @@ struct BenefitsTests {
             #expect(list.items.allSatisfy { $0.status == "paid" && $0.paidMonth == "2026-11" })
         }
     }
+
+    @Test("a bureau publishes a county's own version through the form; it overrides the city's there and shows on the service list", arguments: TestDatabase.all)
+    func policyForm(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let bureau = Browser(app)
+            try await bureau.signIn("demo_bureau")
+            let form = try await bureau.get("/benefits/policies/new")
+            #expect(form.status == .ok, "\(form.body.string.prefix(300))")
+            let bad = try await bureau.post("/benefits/policies", [("benefitType", "age_allowance"), ("regionCode", "130102000000"), ("effectiveFrom", "2026-01"),
+                                                                   ("minAge", "80"), ("amountKind", "age"), ("ageBands", "80-89"), ("paymentForm", "cash"),
+                                                                   ("payer", "区财政"), ("summary", "x"), ("basis", "y")])
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.body.string.contains("80-89:50"), "the error shows how to write it")
+            let ok = try await bureau.post("/benefits/policies", [("benefitType", "age_allowance"), ("regionCode", "130102000000"), ("effectiveFrom", "2026-01"),
+                                                                  ("minAge", "80"), ("amountKind", "age"), ("ageBands", "80-89:80, 90-:200"), ("paymentForm", "cash"),
+                                                                  ("payer", "长安区财政"), ("summary", "长安区 80 周岁以上老人高龄津贴"), ("basis", "长安区文件")])
+            #expect(ok.status == .seeOther, "\(ok.body.string.prefix(400))")
+            let list = try await Browser(app).get("/service-list?region=130102000000")
+            #expect(list.body.string.contains("80–89 岁 80.00") && list.body.string.contains("长安区财政"))
+            let other = try await Browser(app).get("/service-list?region=130104000000")
+            #expect(other.body.string.contains("80–89 岁 50.00"), "another county keeps the city's")
+        }
+    }
 }

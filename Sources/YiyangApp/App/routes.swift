@@ -57,6 +57,7 @@ func routes(_ app: Application) throws {
     try webAccount.register(collection: ElderPages())
     try webAccount.register(collection: AssessmentPages())
     try webAccount.register(collection: BenefitPages())
+    try webAccount.register(collection: BenefitPolicyPages())
 }
 
 struct Health: Content {

@@ -378,3 +378,124 @@ struct ElderBenefits: Encodable {
                                                             stage: BenefitPages.statusName($0.status, l)) })
     }
 }
+
+/// The policy form: a new version of a benefit's rules for a region, written the way a bureau
+/// reads its own document. Amount lists are typed as short lines ("80-89:50, 90-99:100,
+/// 100-:1000" in yuan; "2:50, 3:100" by level).
+struct BenefitPolicyPages: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("benefits", "policies", "new", use: form)
+        routes.post("benefits", "policies", use: create)
+    }
+
+    struct Option: Encodable { var code: String; var name: String; var selected: Bool }
+    struct FormPage: Encodable {
+        var types: [Option]; var categories: [Option]; var statuses: [Option]; var region: String; var from: String
+        var error: String?; var values: [String: String]
+    }
+
+    func render(_ req: Request, error: String? = nil, values: [String: String] = [:]) async throws -> Response {
+        let actor = try req.require(.benefitsManage)
+        let l = req.locale
+        let (_, codes) = try await RegistryVocabulary.load(on: req.db)
+        func opts(_ kind: ReferenceCode.Kind, _ chosen: String) -> [Option] {
+            let set = Set(chosen.split(separator: ",").map(String.init))
+            return codes.filter { $0.kind == kind }.map { Option(code: $0.code, name: $0.name.text(l), selected: set.contains($0.code)) }
+        }
+        return try await WebPage.render("benefit-policy-form", title: UIStrings.text("bn_policy_new", l), FormPage(
+            types: BenefitType.builtIn.map { Option(code: $0.code, name: $0.name.text(l), selected: $0.code == values["benefitType"]) },
+            categories: opts(.category, values["categoriesAny"] ?? ""), statuses: opts(.economicStatus, values["economicStatusesAny"] ?? ""),
+            region: values["regionCode"] ?? actor.region.value, from: values["effectiveFrom"] ?? Month.current().next.description,
+            error: error, values: values), req: req, status: error == nil ? .ok : .unprocessableEntity)
+    }
+
+    @Sendable func form(req: Request) async throws -> Response { try await render(req) }
+
+    /// "80-89:50, 90-99:100, 100-:1000" → age bands in fen.
+    static func ageBands(_ text: String) -> [AgeAmount]? {
+        let parts = text.split(whereSeparator: { $0 == "," || $0 == "，" || $0 == ";" || $0 == "；" }).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !parts.isEmpty else { return nil }
+        var out: [AgeAmount] = []
+        for p in parts {
+            let kv = p.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2, let yuan = Double(kv[1]) else { return nil }
+            let range = kv[0].split(separator: "-", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard range.count == 2, let min = Int(range[0]) else { return nil }
+            let max = range[1].isEmpty ? nil : Int(range[1])
+            if !range[1].isEmpty && max == nil { return nil }
+            out.append(AgeAmount(minAge: min, maxAge: max, fen: Int((yuan * 100).rounded())))
+        }
+        return out
+    }
+
+    /// "2:50, 3:100" → level amounts in fen.
+    static func levelAmounts(_ text: String) -> [LevelAmount]? {
+        let parts = text.split(whereSeparator: { $0 == "," || $0 == "，" || $0 == ";" || $0 == "；" }).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !parts.isEmpty else { return nil }
+        var out: [LevelAmount] = []
+        for p in parts {
+            let kv = p.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2, let level = Int(kv[0]), let yuan = Double(kv[1]) else { return nil }
+            out.append(LevelAmount(level: level, fen: Int((yuan * 100).rounded())))
+        }
+        return out
+    }
+
+    @Sendable func create(req: Request) async throws -> Response {
+        let actor = try req.require(.benefitsManage)
+        var v: [String: String] = [:]
+        for key in ["benefitType", "regionCode", "effectiveFrom", "effectiveTo", "minAge", "maxAge", "instrument", "minLevel", "maxLevel",
+                    "notWhileReceiving", "amountKind", "flatYuan", "ageBands", "levelAmounts", "paymentForm", "payer", "summary", "basis", "notInInstitution"] {
+            v[key] = ((try? req.content.get(String.self, at: key)) ?? "").trimmingCharacters(in: .whitespaces)
+        }
+        let cats = (try? req.content.get([String].self, at: "categoriesAny")) ?? []
+        let stats = (try? req.content.get([String].self, at: "economicStatusesAny")) ?? []
+        v["categoriesAny"] = cats.joined(separator: ","); v["economicStatusesAny"] = stats.joined(separator: ",")
+        let l = req.locale
+        func fail(_ zh: String, _ en: String) async throws -> Response { try await render(req, error: l == .en ? en : zh, values: v) }
+        guard let from = Month(v["effectiveFrom"]!) else { return try await fail("起始月份应为 YYYY-MM", "effectiveFrom must be YYYY-MM") }
+        let to = v["effectiveTo"]!.isEmpty ? nil : Month(v["effectiveTo"]!)
+        if !v["effectiveTo"]!.isEmpty && to == nil { return try await fail("截止月份应为 YYYY-MM", "effectiveTo must be YYYY-MM") }
+        var amount = AmountRule()
+        switch v["amountKind"] {
+        case "flat":
+            guard let y = Double(v["flatYuan"]!) else { return try await fail("请填写每月金额（元）", "Give the monthly amount in yuan") }
+            amount.flatFen = Int((y * 100).rounded())
+        case "age":
+            guard let bands = Self.ageBands(v["ageBands"]!) else { return try await fail("年龄段写法如：80-89:50, 90-99:100, 100-:1000", "Write age bands like 80-89:50, 90-99:100, 100-:1000") }
+            amount.byAge = bands
+        case "level":
+            guard let levels = Self.levelAmounts(v["levelAmounts"]!) else { return try await fail("等级金额写法如：2:50, 3:100, 4:150", "Write level amounts like 2:50, 3:100, 4:150") }
+            amount.byLevel = levels
+        default:
+            return try await fail("请选择金额规则", "Choose an amount rule")
+        }
+        var assessment: AssessmentCondition? = nil
+        if !v["instrument"]!.isEmpty {
+            guard let min = Int(v["minLevel"]!), let max = Int(v["maxLevel"]!) else { return try await fail("请填写评估等级范围", "Give the level range") }
+            assessment = AssessmentCondition(instrument: v["instrument"]!, minLevel: min, maxLevel: max)
+        }
+        let policy = BenefitPolicy(
+            benefitType: v["benefitType"]!, regionCode: v["regionCode"]!, effectiveFrom: from, effectiveTo: to,
+            eligibility: EligibilityRule(minAge: Int(v["minAge"]!), maxAge: Int(v["maxAge"]!), categoriesAny: cats, economicStatusesAny: stats,
+                                         assessment: assessment,
+                                         notWhileReceiving: v["notWhileReceiving"]!.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+                                         notInInstitution: v["notInInstitution"] == "true"),
+            amount: amount, paymentForm: PaymentForm(rawValue: v["paymentForm"]!) ?? .cash,
+            payer: v["payer"]!, summary: v["summary"]!, basis: v["basis"]!)
+        if let issue = policy.issues().first { return try await fail(issue.message.zh, issue.message.en) }
+        if policy.payer.isEmpty || policy.summary.isEmpty || policy.basis.isEmpty {
+            return try await fail("请填写支付主体、服务内容和政策依据，它们会出现在公开的服务清单上", "Fill in payer, summary and basis: the public service list shows them")
+        }
+        guard (try? req.requireInScope(policy.regionCode, field: "regionCode")) != nil else {
+            return try await fail("区划不在您的管辖范围内", "The region is outside your area")
+        }
+        let last = try await BenefitPolicyRow.query(on: req.db).filter(\.$benefitType == policy.benefitType).filter(\.$regionCode == policy.regionCode)
+            .sort(\.$version, .descending).first()
+        var p = policy
+        p.version = (last?.version ?? 0) + 1
+        try await BenefitPolicyRow(p, createdBy: actor.username).create(on: req.db)
+        try await AuditLog.record(on: req, action: .benefitPolicyCreated, entityType: "benefit_policy", entityID: p.id.uuidString, region: p.regionCode, after: p)
+        return req.redirect(to: "/benefits?notice=bn_policy_saved")
+    }
+}
