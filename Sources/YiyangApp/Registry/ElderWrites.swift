@@ -62,6 +62,12 @@ enum ElderWrites {
         }
         let cases = try await Assessment.query(on: req.db).filter(\.$elderID == id).count()
         let results = try await AssessmentResult.query(on: req.db).filter(\.$elderID == id).count()
+        let benefits = try await BenefitCase.query(on: req.db).filter(\.$elderID == id).count()
+            + Entitlement.query(on: req.db).filter(\.$elderID == id).count()
+        if benefits > 0 {
+            throw AppError(.conflict, "elder.has_benefits", field: nil,
+                           zh: "此人已有补贴申请或待遇记录，档案须保留，不能删除", en: "This person has benefit cases or entitlements; the record must be kept")
+        }
         if cases + results > 0 {
             throw AppError(.conflict, "elder.has_assessments", field: nil,
                            zh: "此人已有能力评估记录，档案须保留，不能删除", en: "This person has capability assessments; the record must be kept")
