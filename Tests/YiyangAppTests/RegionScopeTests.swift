@@ -55,7 +55,12 @@ struct RegionScopeTests {
         attachment.caseID = benefitCase.id!; attachment.regionCode = elder.residenceRegion; attachment.fileName = "秘密.png"
         attachment.contentType = "image/png"; attachment.size = 1; attachment.uploadedBy = "demo_township"
         try await attachment.create(on: app.db)
+        let link = FamilyLink()
+        link.userID = UUID(); link.username = "someone"; link.displayName = "某人"; link.elderID = elder.id!; link.regionCode = elder.residenceRegion
+        link.relation = "儿子"; link.status = "pending"
+        try await link.create(on: app.db)
         return SiblingRecords(values: [
+            "linkID": link.id!.uuidString,
             "attachmentID": attachment.id!.uuidString,
             "overpaymentID": over.id!.uuidString,
             "caseID": benefitCase.id!.uuidString,
@@ -169,7 +174,7 @@ struct RegionScopeTests {
         #expect(files.count >= 6)
         let scopedModels = ["Region", "User", "AuditEntry", "Elder", "LifeEvent", "Assessment", "AssessmentResult",
                             "BenefitCase", "Entitlement", "PaymentRun", "Payment", "Overpayment", "BenefitAttachment",
-                            "PaymentAdjustment", "LivenessEvidence"]
+                            "PaymentAdjustment", "LivenessEvidence", "FamilyLink"]
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
             for model in scopedModels {

@@ -95,6 +95,7 @@ enum Migrations {
         app.migrations.add(AddBenefitApplications())
         app.migrations.add(CreateLiveness())
         app.migrations.add(CreatePaymentAdjustments())
+        app.migrations.add(CreateFamilyLinks())
     }
 }
 

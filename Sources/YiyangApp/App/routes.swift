@@ -40,6 +40,7 @@ func routes(_ app: Application) throws {
     try apiAccount.register(collection: ReferenceCodesAPI())
     try apiAccount.register(collection: AssessmentsAPI())
     try apiAccount.register(collection: BenefitsAPI())
+    try apiAccount.register(collection: PortalAPI())
 
     let web = authenticated.grouped(CSRFMiddleware())
     try web.register(collection: home)
@@ -58,6 +59,8 @@ func routes(_ app: Application) throws {
     try webAccount.register(collection: AssessmentPages())
     try webAccount.register(collection: BenefitPages())
     try webAccount.register(collection: BenefitPolicyPages())
+    try webAccount.register(collection: PortalPages())
+    try webAccount.register(collection: FamilyLinkPages())
 }
 
 struct Health: Content {

@@ -124,6 +124,9 @@ enum AuditAction: String, CaseIterable, Codable {
     case livenessRecorded = "liveness.recorded"
     case benefitSettingsChanged = "benefit.settings_changed"
     case paymentAdjusted = "payment.adjusted"
+    case familyLinkRequested = "family_link.requested"
+    case familyLinkConfirmed = "family_link.confirmed"
+    case familyLinkRejected = "family_link.rejected"
     case benefitReviewed = "benefit.reviewed"
     case benefitObjection = "benefit.objection"
     case benefitAttachmentAdded = "benefit.attachment_added"
@@ -179,6 +182,9 @@ enum AuditAction: String, CaseIterable, Codable {
         case .livenessRecorded: .init(zh: "确认生存状态", en: "Seen alive")
         case .benefitSettingsChanged: .init(zh: "修改补贴办理设置", en: "Benefit settings changed")
         case .paymentAdjusted: .init(zh: "登记发放更正", en: "Payment adjustment recorded")
+        case .familyLinkRequested: .init(zh: "申请关联家人", en: "Family link requested")
+        case .familyLinkConfirmed: .init(zh: "确认家属关联", en: "Family link confirmed")
+        case .familyLinkRejected: .init(zh: "驳回家属关联", en: "Family link rejected")
         case .benefitReviewed: .init(zh: "补贴申请审核", en: "Benefit application reviewed")
         case .benefitObjection: .init(zh: "记录公示异议", en: "Objection recorded")
         case .benefitAttachmentAdded: .init(zh: "上传申请材料", en: "Application document added")

@@ -188,6 +188,21 @@ struct BenefitService {
             throw AppError(.unprocessableEntity, "benefit.proxy", field: name.isEmpty ? "applicantName" : "applicantRelation",
                            zh: "家属代为申请时须写明家属姓名和与老人的关系", en: "A family member applying must give their name and relation")
         }
+        return try await open(elder: elder, benefitType: input.benefitType, kind: input.applicantKind, name: name, relation: relation,
+                              note: input.note, recordedBy: actor.username)
+    }
+
+    /// An application from the portal: by the person themself, or by a family member through
+    /// a confirmed link (the link is the proxy record).
+    func applyOnline(elder: Elder, link: FamilyLink, benefitType: String, note: String?) async throws -> BenefitCase {
+        let own = link.relation == "本人" || link.relation.lowercased() == "self"
+        return try await open(elder: elder, benefitType: benefitType, kind: own ? "person" : "family", name: link.displayName,
+                              relation: link.relation, note: note, recordedBy: link.username)
+    }
+
+    private func open(elder: Elder, benefitType: String, kind: String, name: String, relation: String, note: String?,
+                      recordedBy: String) async throws -> BenefitCase {
+        let input = (elderId: elder.id!, benefitType: benefitType, applicantKind: kind, note: note)
         if let open = try await BenefitCase.query(on: db).filter(\.$elderID == elder.id!).filter(\.$benefitType == input.benefitType)
             .filter(\.$status == BenefitCase.Status.pending.rawValue).first() {
             throw AppError(.conflict, "benefit.duplicate_application", field: "benefitType",
@@ -216,7 +231,7 @@ struct BenefitService {
         // The steps in force today stay with the application, whatever changes later.
         let workflow = try await BenefitSettingsRow.inForce(on: db).workflow
         c.workflowJSON = String(decoding: try JSONEncoder.sorted.encode(workflow), as: UTF8.self)
-        c.history = [ApplicationStepRecord(step: "received", by: actor.username, at: Date(), decision: "received", note: c.requestNote ?? "")]
+        c.history = [ApplicationStepRecord(step: "received", by: recordedBy, at: Date(), decision: "received", note: c.requestNote ?? "")]
         c.objections = []
         try await c.create(on: db)
         try await AuditLog.record(on: req, action: .benefitApplied, entityType: "benefit_case", entityID: c.id?.uuidString, region: c.regionCode,

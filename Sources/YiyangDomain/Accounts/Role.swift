@@ -112,7 +112,7 @@ public struct PlatformModule: Sendable, Identifiable {
         .init(id: "workforce", number: 10, permission: .workforceUse, summary: .init(zh: "护理员、社工、评估员与培训", en: "Caregivers, social workers, assessors, training"), available: false, path: "/workforce"),
         .init(id: "indicators", number: 11, permission: .indicatorsUse, summary: .init(zh: "规划指标、目标与年报", en: "Plan indicators, targets and yearly report"), available: false, path: "/indicators"),
         .init(id: "childcare", number: 12, permission: .childcareUse, summary: .init(zh: "托育机构与托位", en: "Childcare institutions and slots"), available: false, path: "/childcare"),
-        .init(id: "portal", number: 13, permission: .portalUse, summary: .init(zh: "下单、申请补贴、查看探访、一键呼叫", en: "Order services, apply, see visits, call for help"), available: false, path: "/portal"),
+        .init(id: "portal", number: 13, permission: .portalUse, summary: .init(zh: "关联家人、查看待遇、网上申请补贴", en: "Link family, see benefits, apply online"), available: true, path: "/portal"),
     ]
 }
 
