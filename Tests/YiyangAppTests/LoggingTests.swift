@@ -14,8 +14,8 @@ final class CapturedLog: LogHandler, @unchecked Sendable {
     var logLevel: Logger.Level = .trace
     subscript(metadataKey key: String) -> Logger.Metadata.Value? { get { metadata[key] } set { metadata[key] = newValue } }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        lock.withLock { storedLines.append("\(message) \(metadata ?? [:])") }
+    func log(event: LogEvent) {
+        lock.withLock { storedLines.append("\(event.message) \(event.metadata ?? [:])") }
     }
 
     var lines: [String] { lock.withLock { storedLines } }

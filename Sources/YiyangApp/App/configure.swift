@@ -64,7 +64,8 @@ public func configure(_ app: Application, config: AppConfig, database: DatabaseC
     app.passwords.use(.bcrypt(cost: config.bcryptCost))
 
     app.views.use(.leaf)
-    if case let views = Bundle.module.bundleURL.appendingPathComponent("Resources/Views").path {
+    do {
+        let views = Bundle.module.bundleURL.appendingPathComponent("Resources/Views").path
         // Not `.default`: it refuses paths with a hidden folder, and SwiftPM builds into `.build`.
         app.leaf.sources = .singleSource(NIOLeafFiles(fileio: app.fileio, limits: [.toSandbox, .requireExtensions, .onlyLeafExtensions], sandboxDirectory: views, viewDirectory: views))
     }

@@ -85,8 +85,9 @@ enum AssessmentDueList {
             WHERE e.residence_region LIKE \(bind: prefix + "%") AND e.status = 'living' AND e.birth_date <= \(bind: cutoff)
             """).first()
         let people = try row?.decode(column: "people", as: Int.self) ?? 0
-        let assessed = try row?.decode(column: "assessed", as: Int?.self) ?? 0
-        return Coverage(people: people, assessed: assessed ?? 0, percent: people == 0 ? 0 : (Double(assessed ?? 0) * 1000 / Double(people)).rounded() / 10)
+        // SUM of no rows is NULL.
+        let assessed: Int = try row?.decode(column: "assessed", as: Int?.self) ?? 0
+        return Coverage(people: people, assessed: assessed, percent: people == 0 ? 0 : (Double(assessed) * 1000 / Double(people)).rounded() / 10)
     }
 
     /// The region asked for, within the caller's scope (the caller's own region otherwise).

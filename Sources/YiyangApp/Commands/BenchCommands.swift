@@ -55,7 +55,7 @@ struct RegistryBenchCommand: AsyncCommand {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let csvURL = dir.appendingPathComponent("roster.csv")
-        FileManager.default.createFile(atPath: csvURL.path, contents: nil)
+        guard FileManager.default.createFile(atPath: csvURL.path, contents: nil) else { throw ConfigError(message: "cannot write \(csvURL.path)") }
         let out = try FileHandle(forWritingTo: csvURL)
         var generator = SyntheticElders(seed: 7)
         var sampleIDs: [String] = [], sampleNames: [String] = []

@@ -139,5 +139,5 @@ protocol LifeEventSubscriber {
 }
 
 enum LifeEventSubscribers {
-    static let all: [any LifeEventSubscriber.Type] = [BenefitsOnLifeEvent.self]
+    static var all: [any LifeEventSubscriber.Type] { [BenefitsOnLifeEvent.self] }
 }

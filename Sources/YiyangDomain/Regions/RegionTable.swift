@@ -37,7 +37,7 @@ public enum RegionTable {
             codeColumn = index(["code", "区划代码", "统计用区划代码", "代码"]) ?? 0
             nameColumn = index(["name", "名称", "区划名称"]) ?? 1
             classColumn = index(["class", "城乡分类代码", "城乡分类", "urban_rural_class"])
-            for (i, n) in names.enumerated() where i != codeColumn && i != nameColumn && i != classColumn {
+            for (i, _) in names.enumerated() where i != codeColumn && i != nameColumn && i != classColumn {
                 unknown.append(header.fields[i])
             }
             records.removeFirst()
