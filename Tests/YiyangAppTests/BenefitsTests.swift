@@ -379,4 +379,36 @@ struct BenefitsTests {
             #expect(other.body.string.contains("80–89 岁 50.00"), "another county keeps the city's")
         }
     }
+
+    @Test("a one-off benefit is paid once and never proposed again", arguments: TestDatabase.all)
+    func oneOff(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let bureau = try await app.token("demo_bureau")
+            let policy = BenefitPolicy(benefitType: "home_modification_subsidy", regionCode: Self.city, effectiveFrom: Month("2026-01")!,
+                                       eligibility: EligibilityRule(minAge: 60, economicStatusesAny: ["minimum_living"]), amount: AmountRule(flatFen: 300_000),
+                                       payer: "市财政", summary: "低保老人家庭适老化改造一次性补贴", basis: "示例", oneOff: true)
+            let made = try await app.api(.POST, "/api/v1/benefit-policies", token: bureau, json: String(decoding: try JSONEncoder().encode(policy), as: UTF8.self))
+            #expect(made.status == .created, "\(made.body.string)")
+            let elder = try await app.makeElder("韩玉兰", id: makeID("130102", "19500101", 97), region: Self.village)
+            elder.economicStatus = "minimum_living"
+            try await elder.save(on: app.db)
+            let township = try await app.token("demo_township")
+            let m = Month.current()
+            _ = try await app.api(.POST, "/api/v1/benefit-scans", token: township, json: #"{"month":"\#(m)"}"#)
+            let cases = try await app.api(.GET, "/api/v1/benefit-cases?status=pending", token: township).content.decode(Paged<BenefitsAPI.CaseView>.self)
+            let c = try #require(cases.items.first { $0.elderId == elder.id && $0.benefitType == "home_modification_subsidy" })
+            #expect(c.plain.contains("一次性 3000.00 元"))
+            let ent = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: township, json: "{}").content.decode(BenefitsAPI.EntitlementView.self)
+            #expect(ent.startMonth == m.description && ent.endMonth == m.description)
+            let first = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"\#(m)"}"#).content.decode(BenefitsAPI.RunView.self)
+            #expect(first.byBenefit?.first { $0.benefitType == "home_modification_subsidy" }?.totalFen == 300_000)
+            let next = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"\#(m.next)"}"#).content.decode(BenefitsAPI.RunView.self)
+            #expect(next.byBenefit?.contains { $0.benefitType == "home_modification_subsidy" } != true)
+            _ = try await app.api(.POST, "/api/v1/benefit-scans", token: township, json: #"{"month":"\#(m.next)"}"#)
+            let again = try await app.api(.GET, "/api/v1/benefit-cases?status=pending", token: township).content.decode(Paged<BenefitsAPI.CaseView>.self)
+            #expect(!again.items.contains { $0.elderId == elder.id && $0.benefitType == "home_modification_subsidy" })
+            let list = try await Browser(app).get("/service-list?region=130102000000")
+            #expect(list.body.string.contains("3000.00 元（一次性）"))
+        }
+    }
 }

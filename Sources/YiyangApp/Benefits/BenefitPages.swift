@@ -445,7 +445,7 @@ struct BenefitPolicyPages: RouteCollection {
         let actor = try req.require(.benefitsManage)
         var v: [String: String] = [:]
         for key in ["benefitType", "regionCode", "effectiveFrom", "effectiveTo", "minAge", "maxAge", "instrument", "minLevel", "maxLevel",
-                    "notWhileReceiving", "amountKind", "flatYuan", "ageBands", "levelAmounts", "paymentForm", "payer", "summary", "basis", "notInInstitution"] {
+                    "notWhileReceiving", "amountKind", "flatYuan", "ageBands", "levelAmounts", "paymentForm", "payer", "summary", "basis", "notInInstitution", "oneOff"] {
             v[key] = ((try? req.content.get(String.self, at: key)) ?? "").trimmingCharacters(in: .whitespaces)
         }
         let cats = (try? req.content.get([String].self, at: "categoriesAny")) ?? []
@@ -482,7 +482,7 @@ struct BenefitPolicyPages: RouteCollection {
                                          notWhileReceiving: v["notWhileReceiving"]!.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
                                          notInInstitution: v["notInInstitution"] == "true"),
             amount: amount, paymentForm: PaymentForm(rawValue: v["paymentForm"]!) ?? .cash,
-            payer: v["payer"]!, summary: v["summary"]!, basis: v["basis"]!)
+            payer: v["payer"]!, summary: v["summary"]!, basis: v["basis"]!, oneOff: v["oneOff"] == "true" ? true : nil)
         if let issue = policy.issues().first { return try await fail(issue.message.zh, issue.message.en) }
         if policy.payer.isEmpty || policy.summary.isEmpty || policy.basis.isEmpty {
             return try await fail("请填写支付主体、服务内容和政策依据，它们会出现在公开的服务清单上", "Fill in payer, summary and basis: the public service list shows them")

@@ -65,7 +65,9 @@ enum BenefitScan {
             let ids = elders.compactMap(\.id)
             let open = try await BenefitCase.query(on: db).filter(\.$elderID ~~ ids).filter(\.$status == BenefitCase.Status.pending.rawValue).all()
             var has = Set(open.map { "\($0.elderID)|\($0.benefitType)" })
-            for e in try await Entitlement.query(on: db).filter(\.$elderID ~~ ids).filter(\.$status != Entitlement.Status.ended.rawValue).all() {
+            let oneOffTypes = Set(policies.filter(\.isOneOff).map(\.benefitType))
+            for e in try await Entitlement.query(on: db).filter(\.$elderID ~~ ids).all()
+            where e.status != Entitlement.Status.ended.rawValue || oneOffTypes.contains(e.benefitType) {
                 has.insert("\(e.elderID)|\(e.benefitType)")
             }
             var cases: [BenefitCase] = []
@@ -131,8 +133,10 @@ struct BenefitService {
             throw AppError(.unprocessableEntity, "benefit.no_longer_eligible", field: nil,
                            zh: "按当前信息已不符合条件：" + decision.plainSummary.zh, en: "No longer eligible on current facts: " + decision.plainSummary.en)
         }
-        let existing = try await Entitlement.query(on: db).filter(\.$elderID == elder.id!).filter(\.$benefitType == c.benefitType)
-            .filter(\.$status != Entitlement.Status.ended.rawValue).count()
+        var existingQuery = Entitlement.query(on: db).filter(\.$elderID == elder.id!).filter(\.$benefitType == c.benefitType)
+        // A one-off is received once in a lifetime of the policy; a monthly one once at a time.
+        if !policy.isOneOff { existingQuery = existingQuery.filter(\.$status != Entitlement.Status.ended.rawValue) }
+        let existing = try await existingQuery.count()
         guard existing == 0 else {
             throw AppError(.conflict, "benefit.already_entitled", field: nil, zh: "此人已享受该项待遇", en: "This person already has this benefit")
         }
@@ -140,6 +144,8 @@ struct BenefitService {
         e.elderID = elder.id!; e.regionCode = elder.residenceRegion; e.benefitType = c.benefitType; e.policyID = policy.id
         e.policyVersion = policy.version; e.amountFen = amount; e.paymentForm = policy.paymentForm.rawValue; e.startMonth = month.description
         e.status = Entitlement.Status.active.rawValue; e.caseID = c.id; e.createdBy = actor.username
+        // A one-off benefit pays in its first month and then it is done.
+        if policy.isOneOff { e.endMonth = month.description }
         let vault = req.application.vault
         if let raw = account?.filter({ !$0.isWhitespace }), !raw.isEmpty {
             guard raw.count >= 8, raw.count <= 32, raw.allSatisfy(\.isNumber) else {

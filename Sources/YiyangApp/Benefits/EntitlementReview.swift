@@ -119,6 +119,7 @@ enum EntitlementReview {
         "liveness": .init(zh: "长期未能核实生存状态", en: "Not seen alive for too long"),
         "death": .init(zh: "死亡", en: "Death"),
         "moved_out": .init(zh: "迁出", en: "Moved out"),
+        "completed": .init(zh: "已发放完毕", en: "Completed"),
     ]
 
     /// The last evidence of life of each person: recorded evidence or an assessment.
@@ -154,6 +155,13 @@ enum EntitlementReview {
             let evidence = try await lastEvidence(elderIDs, on: db)
             for e in batch {
                 outcome.reviewed += 1
+                // Past its last month (a one-off paid, a fixed term over): done.
+                if let end = e.endMonth.flatMap(Month.init), end < month {
+                    e.status = Entitlement.Status.ended.rawValue
+                    e.statusReason = e.statusReason ?? "completed"
+                    try await e.save(on: db)
+                    continue
+                }
                 guard var f = facts[e.elderID] else { continue }
                 // The entitlement under review does not exclude itself.
                 f.receiving.remove(e.benefitType)

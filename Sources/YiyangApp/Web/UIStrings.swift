@@ -300,6 +300,7 @@ enum UIStrings {
         "bn_amount_flat": .init(zh: "固定金额（元/月）", en: "One amount (yuan/month)"),
         "bn_amount_age": .init(zh: "按年龄段（元/月）", en: "By age band (yuan/month)"),
         "bn_amount_level": .init(zh: "按评估等级（元/月）", en: "By assessment level (yuan/month)"),
+        "bn_one_off": .init(zh: "一次性发放（如居家适老化改造补贴），不按月", en: "Paid once (e.g. a home modification), not monthly"),
         "bn_payment_form": .init(zh: "发放方式", en: "Paid as"),
         "bn_policy_publish": .init(zh: "发布", en: "Publish"),
         "bn_policy_saved": .init(zh: "政策新版本已发布。", en: "The policy version is published."),

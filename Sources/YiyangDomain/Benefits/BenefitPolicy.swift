@@ -105,12 +105,16 @@ public struct BenefitPolicy: Sendable, Hashable, Codable {
     public var summary: String
     /// The document the policy comes from.
     public var basis: String
+    /// Paid once (a home modification, a one-off grant) instead of every month; nil is monthly.
+    public var oneOff: Bool?
+    public var isOneOff: Bool { oneOff ?? false }
 
     public init(id: UUID = UUID(), benefitType: String, version: Int = 1, regionCode: String, effectiveFrom: Month, effectiveTo: Month? = nil,
-                eligibility: EligibilityRule, amount: AmountRule, paymentForm: PaymentForm = .cash, payer: String, summary: String, basis: String) {
+                eligibility: EligibilityRule, amount: AmountRule, paymentForm: PaymentForm = .cash, payer: String, summary: String, basis: String,
+                oneOff: Bool? = nil) {
         self.id = id; self.benefitType = benefitType; self.version = version; self.regionCode = regionCode
         self.effectiveFrom = effectiveFrom; self.effectiveTo = effectiveTo; self.eligibility = eligibility; self.amount = amount
-        self.paymentForm = paymentForm; self.payer = payer; self.summary = summary; self.basis = basis
+        self.paymentForm = paymentForm; self.payer = payer; self.summary = summary; self.basis = basis; self.oneOff = oneOff
     }
 
     public func inForce(_ month: Month) -> Bool { effectiveFrom <= month && (effectiveTo.map { month <= $0 } ?? true) }
@@ -183,8 +187,9 @@ extension BenefitPolicy {
 
     /// The standard: amounts by band, level, or one amount.
     public func plainAmount() -> LocalizedText {
-        let unitZh = paymentForm == .cash ? "元/月" : "元/月（服务额度，用于购买服务）"
-        let unitEn = paymentForm == .cash ? "yuan a month" : "yuan a month (a service balance)"
+        let per = isOneOff ? ("元（一次性）", "yuan, once") : ("元/月", "yuan a month")
+        let unitZh = paymentForm == .cash ? per.0 : per.0 + "（服务额度，用于购买服务）"
+        let unitEn = paymentForm == .cash ? per.1 : per.1 + " (a service balance)"
         if let f = amount.flatFen { return .init(zh: "\(Fen.yuan(f)) \(unitZh)", en: "\(Fen.yuan(f)) \(unitEn)") }
         if let bands = amount.byAge {
             let zh = bands.map { b in (b.maxAge.map { "\(b.minAge)–\($0) 岁" } ?? "\(b.minAge) 岁及以上") + " \(Fen.yuan(b.fen))" }.joined(separator: "；")

@@ -159,9 +159,10 @@ public enum EntitlementRules {
                   plain: ("您的情况没有对应的发放标准，请联系工作人员。", "No amount applies to you; please ask the staff."))
         }
         let yuan = amount.map(Fen.yuan) ?? ""
-        let unit = p.paymentForm == .cash ? ("元/月", "yuan a month") : ("元/月（服务额度）", "yuan a month (service balance)")
+        let unit = p.isOneOff ? ("元（一次性）", "yuan, once") : p.paymentForm == .cash ? ("元/月", "yuan a month") : ("元/月（服务额度）", "yuan a month (service balance)")
+        let howMuch = p.isOneOff ? "一次性 \(yuan) 元" : "每月 \(yuan) 元"
         let summary: LocalizedText = ok
-            ? .init(zh: "您符合\(benefit.zh)的条件，每月 \(yuan) 元\(p.paymentForm == .cash ? "" : "服务额度")。", en: "You qualify for the \(benefit.en.lowercased()): \(yuan) \(unit.1).")
+            ? .init(zh: "您符合\(benefit.zh)的条件，\(howMuch)\(p.paymentForm == .cash ? "" : "服务额度")。", en: "You qualify for the \(benefit.en.lowercased()): \(yuan) \(unit.1).")
             : .init(zh: "您暂不符合\(benefit.zh)的条件：" + checks.filter { !$0.held }.map(\.plain.zh).filter { !$0.isEmpty }.joined(),
                     en: "You do not qualify for the \(benefit.en.lowercased()) now: " + checks.filter { !$0.held }.map(\.plain.en).filter { !$0.isEmpty }.joined(separator: " "))
         return BenefitDecision(benefitType: p.benefitType, policyID: p.id, policyVersion: p.version, policyRegion: p.regionCode,
