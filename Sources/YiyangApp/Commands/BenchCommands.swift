@@ -172,6 +172,7 @@ struct RegistryBenchCommand: AsyncCommand {
 struct BenefitsBenchCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "entitlements", help: "How many entitlements (default 300000)") var entitlements: Int?
+        @Option(name: "people", help: "Register this many synthetic people first (default 0); entitlements then belong to them") var people: Int?
     }
     var help: String { "Payment run time and memory, and the rerun of the same month" }
 
@@ -184,6 +185,15 @@ struct BenefitsBenchCommand: AsyncCommand {
         let villages = try await Region.query(on: app.db).filter(\.$level == RegionLevel.village.rawValue).sort(\.$id).all().compactMap(\.id)
         let sql = app.db as! any SQLDatabase
         let types = ["age_allowance", "care_subsidy", "service_subsidy"]
+        var owners: [(UUID, String)] = []
+        if let people = signature.people, people > 0 {
+            let start = ContinuousClock.now
+            _ = try await DemoElders.add(people, seed: 11, app: app, progress: ProgressBar(label: "登记 registering"))
+            console.print(String(format: "%d people registered in %.0f s", people, seconds(ContinuousClock.now - start)))
+            for row in try await sql.raw("SELECT id, residence_region FROM elders ORDER BY id LIMIT \(unsafeRaw: String(n))").all() {
+                owners.append((try row.decode(column: "id", as: UUID.self), try row.decode(column: "residence_region", as: String.self)))
+            }
+        }
         var made = 0
         while made < n {
             let count = min(500, n - made)
@@ -191,7 +201,8 @@ struct BenefitsBenchCommand: AsyncCommand {
                                                                     "payment_form", "start_month", "status", "account_masked", "created_by")
             for i in 0..<count {
                 let k = made + i
-                insert.values([SQLBind(UUID()), SQLBind(UUID()), SQLBind(villages[k % villages.count]), SQLBind(types[k % 3]), SQLBind(UUID()),
+                let owner = owners.isEmpty ? (UUID(), villages[k % villages.count]) : owners[k % owners.count]
+                insert.values([SQLBind(UUID()), SQLBind(owner.0), SQLBind(owner.1), SQLBind(types[k % 3]), SQLBind(UUID()),
                                SQLBind(1), SQLBind(5_000 + (k % 3) * 5_000), SQLBind(k % 3 == 2 ? "service_balance" : "cash"),
                                SQLBind("2026-01"), SQLBind(k % 50 == 0 ? "suspended" : "active"), SQLBind(""), SQLBind("bench")])
             }
