@@ -42,13 +42,28 @@ struct AssessmentService {
     /// The result in force for a person: the newest signed-off (or recognised) one that is
     /// still valid. Benefits and the registry read the level from here.
     static func current(elderID: UUID, on db: any Database, today: CalendarDate = .today()) async throws -> AssessmentResult? {
-        try await latest(elderID: elderID, on: db).first { $0.validUntil >= today.description }
+        try await current(elderIDs: [elderID], on: db, today: today)[elderID]
+    }
+
+    /// The result in force of each of many people, in two queries.
+    static func current(elderIDs: [UUID], on db: any Database, today: CalendarDate = .today()) async throws -> [UUID: AssessmentResult] {
+        var out: [UUID: AssessmentResult] = [:]
+        for r in try await latest(elderIDs: elderIDs, on: db, validOn: today) where out[r.elderID] == nil { out[r.elderID] = r }
+        return out
     }
 
     /// Results in force or expired, newest first, excluding those not (yet) signed off.
     static func latest(elderID: UUID, on db: any Database) async throws -> [AssessmentResult] {
-        let results = try await AssessmentResult.query(on: db).filter(\.$elderID == elderID)
-            .sort(\.$assessedOn, .descending).sort(\.$createdAt, .descending).all()
+        try await latest(elderIDs: [elderID], on: db, validOn: nil)
+    }
+
+    /// What counts as a result: signed off (its assessment approved) or recognised from
+    /// elsewhere (imported, without an assessment here). With `validOn`, only those still valid.
+    static func latest(elderIDs: [UUID], on db: any Database, validOn day: CalendarDate?) async throws -> [AssessmentResult] {
+        guard !elderIDs.isEmpty else { return [] }
+        var q = AssessmentResult.query(on: db).filter(\.$elderID ~~ elderIDs)
+        if let day { q = q.filter(\.$validUntil >= day.description) }
+        let results = try await q.sort(\.$assessedOn, .descending).sort(\.$createdAt, .descending).all()
         let caseIDs = results.compactMap(\.assessmentID)
         let approved = Set(try await Assessment.query(on: db).filter(\.$id ~~ caseIDs)
             .filter(\.$status == Assessment.Status.approved.rawValue).all().compactMap(\.id))

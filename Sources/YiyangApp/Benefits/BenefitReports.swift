@@ -68,8 +68,7 @@ extension BenefitsAPI {
         try await o.save(on: req.db)
         try await AuditLog.record(on: req, action: .overpaymentResolved, entityType: "overpayment", entityID: o.id?.uuidString, region: o.regionCode,
                                   before: ["status": before], after: ["status": o.status, "note": note, "by": actor.username])
-        return OverpaymentView(id: o.id!, entitlementId: o.entitlementID, elderId: o.elderID, regionCode: o.regionCode, benefitType: o.benefitType,
-                               months: o.months.split(separator: ",").map(String.init), amountFen: o.amountFen, reason: o.reason, status: o.status)
+        return OverpaymentView(o)
     }
 }
 

@@ -9,16 +9,10 @@ enum BenefitFacts {
     static func of(_ elders: [Elder], on db: any Database, today: CalendarDate = .today()) async throws -> [UUID: PersonFacts] {
         let ids = elders.compactMap(\.id)
         guard !ids.isEmpty else { return [:] }
-        // Signed-off or recognised results still valid, newest first.
-        let results = try await AssessmentResult.query(on: db).filter(\.$elderID ~~ ids).filter(\.$validUntil >= today.description)
-            .sort(\.$assessedOn, .descending).all()
-        let caseIDs = results.compactMap(\.assessmentID)
-        let approved = Set(try await Assessment.query(on: db).filter(\.$id ~~ caseIDs)
-            .filter(\.$status == Assessment.Status.approved.rawValue).all().compactMap(\.id))
         var assessment: [UUID: PersonFacts.Assessment] = [:]
-        for r in results where assessment[r.elderID] == nil && (r.assessmentID.map(approved.contains) ?? true) {
+        for (id, r) in try await AssessmentService.current(elderIDs: ids, on: db, today: today) {
             if let until = CalendarDate(r.validUntil) {
-                assessment[r.elderID] = .init(instrument: r.instrument, level: r.finalLevel, levelName: r.finalLevelName, validUntil: until)
+                assessment[id] = .init(instrument: r.instrument, level: r.finalLevel, levelName: r.finalLevelName, validUntil: until)
             }
         }
         var receiving: [UUID: Set<String>] = [:]
@@ -33,6 +27,12 @@ enum BenefitFacts {
                                   inInstitution: e.livingArrangement == "institution", assessment: assessment[id], receiving: receiving[id] ?? [])
         }
         return out
+    }
+
+    /// Every benefit with a policy for the person's residence, decided on a month, with reasons.
+    static func decisions(for elder: Elder, month: Month, on db: any Database) async throws -> [BenefitDecision] {
+        guard let facts = try await of([elder], on: db, today: month.firstDay)[elder.id!] else { return [] }
+        return EntitlementRules.evaluate(facts, month: month, policies: try await BenefitPolicyRow.all(on: db), names: try await names(on: db))
     }
 
     /// Names of the registry's codes for explanations.
@@ -133,13 +133,7 @@ struct BenefitService {
             throw AppError(.unprocessableEntity, "benefit.no_longer_eligible", field: nil,
                            zh: "按当前信息已不符合条件：" + decision.plainSummary.zh, en: "No longer eligible on current facts: " + decision.plainSummary.en)
         }
-        var existingQuery = Entitlement.query(on: db).filter(\.$elderID == elder.id!).filter(\.$benefitType == c.benefitType)
-        // A one-off is received once in a lifetime of the policy; a monthly one once at a time.
-        if !policy.isOneOff { existingQuery = existingQuery.filter(\.$status != Entitlement.Status.ended.rawValue) }
-        let existing = try await existingQuery.count()
-        guard existing == 0 else {
-            throw AppError(.conflict, "benefit.already_entitled", field: nil, zh: "此人已享受该项待遇", en: "This person already has this benefit")
-        }
+        try await refuseIfReceived(elder.id!, policy: policy, field: nil)
         let e = Entitlement()
         e.elderID = elder.id!; e.regionCode = elder.residenceRegion; e.benefitType = c.benefitType; e.policyID = policy.id
         e.policyVersion = policy.version; e.amountFen = amount; e.paymentForm = policy.paymentForm.rawValue; e.startMonth = month.description
@@ -214,16 +208,13 @@ struct BenefitService {
             throw AppError(.conflict, "benefit.duplicate_application", field: "benefitType",
                            zh: "此人已有办理中的同类申请：/benefits/cases/\(open.id!.uuidString)", en: "This person has an open case for it: /benefits/cases/\(open.id!.uuidString)")
         }
-        if try await Entitlement.query(on: db).filter(\.$elderID == elder.id!).filter(\.$benefitType == input.benefitType)
-            .filter(\.$status != Entitlement.Status.ended.rawValue).count() > 0 {
-            throw AppError(.conflict, "benefit.already_entitled", field: "benefitType", zh: "此人已享受该项待遇", en: "This person already has this benefit")
-        }
         let month = Month.current()
         let policies = try await BenefitPolicyRow.all(on: db)
         guard let policy = EntitlementRules.policy(for: input.benefitType, region: elder.residenceRegion, month: month, among: policies) else {
             throw AppError(.unprocessableEntity, "benefit.no_policy", field: "benefitType",
                            zh: "本地区没有现行的“\(BenefitType.name(input.benefitType).zh)”政策", en: "No policy for \(input.benefitType) is in force here")
         }
+        try await refuseIfReceived(elder.id!, policy: policy, field: "benefitType")
         let facts = try await BenefitFacts.of([elder], on: db)[elder.id!]!
         let decision = EntitlementRules.decide(facts, month: month, policy: policy, names: try await BenefitFacts.names(on: db))
         let c = BenefitCase()
@@ -283,6 +274,15 @@ struct BenefitService {
         try await c.save(on: db)
         try await AuditLog.record(on: req, action: .benefitObjection, entityType: "benefit_case", entityID: c.id?.uuidString, region: c.regionCode,
                                   after: ["from": from])
+    }
+
+    /// One entitlement of a benefit at a time; a one-off, once at all (the scan keeps the same rule).
+    func refuseIfReceived(_ elderID: UUID, policy: BenefitPolicy, field: String?) async throws {
+        var q = Entitlement.query(on: db).filter(\.$elderID == elderID).filter(\.$benefitType == policy.benefitType)
+        if !policy.isOneOff { q = q.filter(\.$status != Entitlement.Status.ended.rawValue) }
+        if try await q.count() > 0 {
+            throw AppError(.conflict, "benefit.already_entitled", field: field, zh: "此人已享受该项待遇", en: "This person already has this benefit")
+        }
     }
 
     func reject(_ c: BenefitCase, note: String?) async throws {

@@ -108,10 +108,7 @@ struct BenefitsAPI: RouteCollection {
 
     static func explanation(_ e: Elder, month: Month, req: Request) async throws -> Explanation {
         let l = req.locale
-        let facts = try await BenefitFacts.of([e], on: req.db, today: month.firstDay)[e.id!]
-        let policies = try await BenefitPolicyRow.all(on: req.db)
-        let names = try await BenefitFacts.names(on: req.db)
-        let list = facts.map { EntitlementRules.evaluate($0, month: month, policies: policies, names: names) } ?? []
+        let list = try await BenefitFacts.decisions(for: e, month: month, on: req.db)
         let ents = try await req.scoped(Entitlement.self).filter(\.$elderID == e.id!).sort(\.$startMonth, .descending).all()
         return Explanation(month: month.description, decisions: list.map { d in
             .init(benefitType: d.benefitType, name: BenefitType.name(d.benefitType).text(l), entitled: d.entitled, amountFen: d.amountFen,
@@ -384,6 +381,10 @@ struct BenefitsAPI: RouteCollection {
     struct OverpaymentView: Content {
         var id: UUID; var entitlementId: UUID; var elderId: UUID; var regionCode: String; var benefitType: String
         var months: [String]; var amountFen: Int; var reason: String; var status: String
+        init(_ o: Overpayment) {
+            id = o.id!; entitlementId = o.entitlementID; elderId = o.elderID; regionCode = o.regionCode; benefitType = o.benefitType
+            months = o.months.split(separator: ",").map(String.init); amountFen = o.amountFen; reason = o.reason; status = o.status
+        }
     }
 
     @Sendable func overpayments(req: Request) async throws -> Paged<OverpaymentView> {
@@ -393,9 +394,7 @@ struct BenefitsAPI: RouteCollection {
         if let s = req.query[String.self, at: "status"], !s.isEmpty { q = q.filter(\.$status == s) }
         let total = try await q.count()
         let rows = try await q.sort(\.$createdAt, .descending).range(page.offset..<(page.offset + page.per)).all()
-        return Paged(items: rows.map { OverpaymentView(id: $0.id!, entitlementId: $0.entitlementID, elderId: $0.elderID, regionCode: $0.regionCode,
-                                                       benefitType: $0.benefitType, months: $0.months.split(separator: ",").map(String.init),
-                                                       amountFen: $0.amountFen, reason: $0.reason, status: $0.status) },
+        return Paged(items: rows.map(OverpaymentView.init),
                      page: page.page, per: page.per, total: total)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import YiyangDomain
 
 /// Reads a text file the way Chinese offices save them, UTF-8 (with or without a byte-order
@@ -126,6 +127,20 @@ final class TabularFileReader: @unchecked Sendable {
             }
             source = .csv(handle, stream)
             return records.map { Row(number: $0.line, cells: $0.fields, fromSpreadsheet: false) }
+        }
+    }
+}
+
+extension TabularFileReader {
+    /// Reads a whole file, a batch at a time on the thread pool (off the threads that serve
+    /// requests), handing each row to `row` and calling `afterBatch` with the reader (for progress).
+    static func forEachRow(in file: URL, temporaryDirectory: URL, threadPool: NIOThreadPool,
+                           afterBatch: (TabularFileReader) async -> Void = { _ in },
+                           _ row: (Row) async throws -> Void) async throws {
+        let reader = try await threadPool.runIfActive { try TabularFileReader(file: file, temporaryDirectory: temporaryDirectory) }
+        while let rows = try await threadPool.runIfActive({ try reader.next() }) {
+            for r in rows { try await row(r) }
+            await afterBatch(reader)
         }
     }
 }

@@ -113,10 +113,7 @@ extension PortalAPI {
     static func view(_ elder: Elder, link: FamilyLink, req: Request) async throws -> PersonView {
         let l = req.locale
         let month = Month.current()
-        let facts = try await BenefitFacts.of([elder], on: req.db, today: month.firstDay)[elder.id!]
-        let policies = try await BenefitPolicyRow.all(on: req.db)
-        let names = try await BenefitFacts.names(on: req.db)
-        let decisions = facts.map { EntitlementRules.evaluate($0, month: month, policies: policies, names: names) } ?? []
+        let decisions = try await BenefitFacts.decisions(for: elder, month: month, on: req.db)
         let cases = try await BenefitCase.query(on: req.db).filter(\.$elderID == elder.id!).filter(\.$source == "application")
             .sort(\.$createdAt, .descending).all()
         let openTypes = Set(cases.filter { $0.status == BenefitCase.Status.pending.rawValue }.map(\.benefitType))

@@ -89,13 +89,16 @@ struct PortalAPI: RouteCollection {
         routes.post("family-links", ":linkID", "reject", use: reject)
     }
 
-    struct LinkView: Content { var id: UUID; var elderId: UUID; var relation: String; var status: String; var username: String; var regionCode: String }
+    struct LinkView: Content {
+        var id: UUID; var elderId: UUID; var relation: String; var status: String; var username: String; var regionCode: String
+        init(_ l: FamilyLink) {
+            id = l.id!; elderId = l.elderID; relation = l.relation; status = l.status; username = l.username; regionCode = l.regionCode
+        }
+    }
 
     @Sendable func links(req: Request) async throws -> [LinkView] {
         let actor = try req.require(.portalUse)
-        return try await FamilyAccess.links(of: actor, on: req.db).map {
-            LinkView(id: $0.id!, elderId: $0.elderID, relation: $0.relation, status: $0.status, username: $0.username, regionCode: $0.regionCode)
-        }
+        return try await FamilyAccess.links(of: actor, on: req.db).map(LinkView.init)
     }
 
     @Sendable func requestLink(req: Request) async throws -> HTTPStatus {
@@ -128,9 +131,7 @@ struct PortalAPI: RouteCollection {
     /// Links waiting for staff of the person's region.
     @Sendable func pending(req: Request) async throws -> [LinkView] {
         try req.require(.registryEdit)
-        return try await req.scoped(FamilyLink.self).filter(\.$status == FamilyLink.Status.pending.rawValue).sort(\.$createdAt).all().map {
-            LinkView(id: $0.id!, elderId: $0.elderID, relation: $0.relation, status: $0.status, username: $0.username, regionCode: $0.regionCode)
-        }
+        return try await req.scoped(FamilyLink.self).filter(\.$status == FamilyLink.Status.pending.rawValue).sort(\.$createdAt).all().map(LinkView.init)
     }
 
     static func linkID(_ req: Request) throws -> UUID {
@@ -142,14 +143,14 @@ struct PortalAPI: RouteCollection {
         try req.require(.registryEdit)
         let link = try await req.findScoped(FamilyLink.self, try Self.linkID(req))
         try await FamilyAccess.decide(req, link, confirm: true)
-        return LinkView(id: link.id!, elderId: link.elderID, relation: link.relation, status: link.status, username: link.username, regionCode: link.regionCode)
+        return LinkView(link)
     }
 
     @Sendable func reject(req: Request) async throws -> LinkView {
         try req.require(.registryEdit)
         let link = try await req.findScoped(FamilyLink.self, try Self.linkID(req))
         try await FamilyAccess.decide(req, link, confirm: false)
-        return LinkView(id: link.id!, elderId: link.elderID, relation: link.relation, status: link.status, username: link.username, regionCode: link.regionCode)
+        return LinkView(link)
     }
 }
 

@@ -44,9 +44,8 @@ final class LifeEventImporter: @unchecked Sendable {
 
     /// Reads a whole CSV or XLSX exchange file, a batch of lines at a time.
     func read(_ file: URL, temporaryDirectory: URL, threadPool: NIOThreadPool) async throws -> Report {
-        let reader = try await threadPool.runIfActive { try TabularFileReader(file: file, temporaryDirectory: temporaryDirectory) }
-        while let rows = try await threadPool.runIfActive({ try reader.next() }) {
-            for r in rows { try await add(row: r.number, cells: r.cells, fromSpreadsheet: r.fromSpreadsheet) }
+        try await TabularFileReader.forEachRow(in: file, temporaryDirectory: temporaryDirectory, threadPool: threadPool) {
+            try await add(row: $0.number, cells: $0.cells, fromSpreadsheet: $0.fromSpreadsheet)
         }
         if columns == nil {
             throw AppError(.unprocessableEntity, "import.empty", field: "file", zh: "文件是空的", en: "The file is empty")

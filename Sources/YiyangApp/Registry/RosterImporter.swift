@@ -144,10 +144,9 @@ final class RosterImporter: @unchecked Sendable {
     /// the thread pool, off the threads that serve requests.
     func read(_ file: URL, temporaryDirectory: URL, threadPool: NIOThreadPool,
               progress: @Sendable (_ done: Int, _ total: Int, _ rows: Int) async -> Void = { _, _, _ in }) async throws -> Report {
-        let reader = try await threadPool.runIfActive { try TabularFileReader(file: file, temporaryDirectory: temporaryDirectory) }
-        while let rows = try await threadPool.runIfActive({ try reader.next() }) {
-            for r in rows { try await add(row: r.number, cells: r.cells, fromSpreadsheet: r.fromSpreadsheet) }
-            await progress(reader.doneBytes, reader.totalBytes, rowsRead)
+        try await TabularFileReader.forEachRow(in: file, temporaryDirectory: temporaryDirectory, threadPool: threadPool,
+                                               afterBatch: { await progress($0.doneBytes, $0.totalBytes, self.rowsRead) }) {
+            try await add(row: $0.number, cells: $0.cells, fromSpreadsheet: $0.fromSpreadsheet)
         }
         return try await finish()
     }

@@ -2,7 +2,7 @@ import Foundation
 
 extension AssessmentInstruments {
     /// GB/T 42195-2022《老年人能力评估规范》: the 26 items of appendix B, the level bands of C.3
-    /// and the level changes of C.4 (docs: /work/shared/domain/standards.md §1).
+    /// and the level changes of C.4 (facts: `shared/domain/standards.md` §1 of the project notes).
     ///
     /// * 4 dimensions, 8 + 4 + 9 + 5 items, maxima 32 / 15 / 28 / 15, total 90. Higher is better.
     /// * Option wording from the appendix B transcription named in standards.md §1.2; every option
