@@ -59,7 +59,8 @@ struct RegionScopeTests {
         link.userID = UUID(); link.username = "someone"; link.displayName = "某人"; link.elderID = elder.id!; link.regionCode = elder.residenceRegion
         link.relation = "儿子"; link.status = "pending"
         try await link.create(on: app.db)
-        return SiblingRecords(values: [
+        let services = try await siblingServiceRecords(app, elder: elder)
+        return SiblingRecords(values: services.merging([
             "linkID": link.id!.uuidString,
             "attachmentID": attachment.id!.uuidString,
             "overpaymentID": over.id!.uuidString,
@@ -71,9 +72,49 @@ struct RegionScopeTests {
             "userID": sibling.id!.uuidString,
             "auditID": audit.id!.uuidString,
             "elderID": elder.id!.uuidString,
-        ], secrets: ["建北", "demo_township\"", sibling.id!.uuidString, audit.id!.uuidString, "130102001001", "东风社区",
+        ]) { a, _ in a }, secrets: ["秘密服务社", "秘密食堂"] + ["建北", "demo_township\"", sibling.id!.uuidString, audit.id!.uuidString, "130102001001", "东风社区",
                      elder.id!.uuidString, "周秘密", assessment.id!.uuidString, result.id!.uuidString,
                      benefitCase.id!.uuidString, run.id!.uuidString, over.id!.uuidString])
+    }
+
+    /// One of each home-service record, in the sibling township.
+    func siblingServiceRecords(_ app: Application, elder: Elder) async throws -> [String: String] {
+        let region = Self.siblingRegion
+        let provider = ServiceProvider()
+        provider.regionCode = region; provider.name = "秘密服务社"; provider.creditCode = "91130102MA0SECRET1"; provider.qualifications = ""
+        provider.contact = ""; provider.active = true; provider.createdBy = "demo_township"
+        try await provider.create(on: app.db)
+        let caregiver = Caregiver()
+        caregiver.providerID = provider.id!; caregiver.regionCode = region; caregiver.name = "秘密护理员"; caregiver.phoneMasked = ""; caregiver.active = true
+        try await caregiver.create(on: app.db)
+        let point = ServicePoint()
+        point.regionCode = region; point.kind = "meal_point"; point.name = "秘密食堂"; point.address = ""; point.capacity = 0; point.hours = ""
+        point.active = true; point.createdBy = "demo_township"
+        try await point.create(on: app.db)
+        let order = ServiceOrder()
+        order.regionCode = elder.residenceRegion; order.elderID = elder.id!; order.itemID = UUID(); order.serviceCode = "bathing"; order.serviceName = "助浴"
+        order.standardMinutes = 60; order.providerID = provider.id!; order.contractID = UUID(); order.placedBy = "demo_township"; order.placedVia = "staff"
+        order.windowStart = Date(); order.windowEnd = Date().addingTimeInterval(3600); order.serviceDay = CalendarDate.today().description
+        order.placeKind = "home"; order.note = ""; order.priceTier = ""; order.listFen = 1; order.bureauFen = 0; order.balanceFen = 0; order.selfPayFen = 1
+        order.status = "placed"; order.exceptionsJSON = "[]"; order.review = "pending"; order.confirmCodeHash = ""; order.historyJSON = "[]"; order.changeToken = UUID()
+        try await order.create(on: app.db)
+        let complaint = ServiceComplaint()
+        complaint.regionCode = elder.residenceRegion; complaint.elderID = elder.id!; complaint.orderID = order.id; complaint.text = "秘密"; complaint.by = "x"; complaint.status = "open"
+        try await complaint.create(on: app.db)
+        let returnVisit = ReturnVisit()
+        returnVisit.orderID = order.id!; returnVisit.regionCode = elder.residenceRegion; returnVisit.weekStart = "2026-11-16"; returnVisit.status = "pending"
+        try await returnVisit.create(on: app.db)
+        let meal = MealOrder()
+        meal.pointID = point.id!; meal.regionCode = region; meal.elderID = elder.id!; meal.day = "2026-11-23"; meal.meal = "lunch"; meal.mode = "dine_in"
+        meal.priceFen = 1; meal.subsidyFen = 0; meal.selfPayFen = 1; meal.status = "ordered"; meal.createdBy = "x"
+        try await meal.create(on: app.db)
+        let statement = ServiceStatement()
+        statement.regionCode = region; statement.kind = "visits"; statement.partyID = provider.id!; statement.partyName = "秘密服务社"; statement.month = "2026-11"
+        statement.status = "draft"; statement.totalsJSON = "{}"; statement.createdBy = "x"
+        try await statement.create(on: app.db)
+        return ["providerID": provider.id!.uuidString, "caregiverID": caregiver.id!.uuidString, "pointID": point.id!.uuidString,
+                "orderID": order.id!.uuidString, "complaintID": complaint.id!.uuidString, "returnVisitID": returnVisit.id!.uuidString,
+                "mealOrderID": meal.id!.uuidString, "statementID": statement.id!.uuidString]
     }
 
     /// Parameters that do not name region-owned data.
@@ -174,7 +215,9 @@ struct RegionScopeTests {
         #expect(files.count >= 6)
         let scopedModels = ["Region", "User", "AuditEntry", "Elder", "LifeEvent", "Assessment", "AssessmentResult",
                             "BenefitCase", "Entitlement", "PaymentRun", "Payment", "Overpayment", "BenefitAttachment",
-                            "PaymentAdjustment", "LivenessEvidence", "FamilyLink"]
+                            "PaymentAdjustment", "LivenessEvidence", "FamilyLink", "ServicePoint", "ServiceProvider", "ProviderContract",
+                            "Caregiver", "CaregiverCertificate", "ServiceAccount", "ServiceItem", "ServiceHome", "ServiceOrder",
+                            "ServiceBalanceDebit", "ReturnVisit", "ServiceComplaint", "MealMenu", "MealOrder", "ServiceStatement"]
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
             for model in scopedModels {

@@ -268,10 +268,12 @@ struct BenefitRulesTests {
     func evaluateAllTypes() {
         let facts = Self.person(born: Self.date(1940, 1, 1), assessment: Self.assessment(level: 3))
         let decisions = EntitlementRules.evaluate(facts, month: Self.december, policies: Self.examples + [Self.flat(region: Self.county, fen: 8000)])
-        #expect(decisions.map(\.benefitType) == ["age_allowance", "care_subsidy", "service_subsidy"])
-        #expect(decisions.map(\.entitled) == [true, true, true])
-        #expect(decisions.map(\.amountFen) == [8000, 10000, 5000])
-        #expect(decisions.map(\.policyRegion) == [Self.county, Self.city, Self.city])
+        #expect(decisions.map(\.benefitType) == ["age_allowance", "care_subsidy", "meal_subsidy", "service_subsidy"])
+        #expect(decisions.map(\.entitled) == [true, true, true, true])
+        #expect(decisions.map(\.amountFen) == [8000, 10000, 500, 5000])
+        #expect(decisions.map(\.policyRegion) == [Self.county, Self.city, Self.city, Self.city])
+        // The meal subsidy is per meal, with its daily limit, in the plain summary.
+        #expect(decisions[2].plainSummary.zh.contains("每餐补贴 5.00 元，每天最多 1 餐"))
     }
 
     // MARK: - Care subsidy
@@ -385,7 +387,7 @@ struct BenefitRulesTests {
 
     /// A spread of decisions, entitled and not, of every kind of check.
     static func sampleDecisions(names: CodeNames) -> [BenefitDecision] {
-        let mealPolicy = Self.flat("meal_subsidy", region: Self.city, fen: 3000, eligibility: EligibilityRule(
+        let mealPolicy = Self.flat("lunch_voucher", region: Self.city, fen: 3000, eligibility: EligibilityRule(
             minAge: 60, maxAge: 90, categoriesAny: ["empty_nest", "living_alone"], notWhileReceiving: ["care_subsidy"], notInInstitution: true))
         let policies = Self.examples + [mealPolicy]
         let people: [PersonFacts] = [
@@ -405,7 +407,7 @@ struct BenefitRulesTests {
     @Test("every check is explained for staff in both languages, and a failing one in plain words")
     func explanations() {
         let decisions = Self.sampleDecisions(names: Self.names)
-        #expect(decisions.count == 36)
+        #expect(decisions.count == 45)
         #expect(decisions.contains { $0.entitled })
         #expect(decisions.contains { !$0.entitled })
         let codes = Set(decisions.flatMap(\.checks).map(\.code))
@@ -489,7 +491,8 @@ struct BenefitRulesTests {
     @Test("a valid policy and the example policies have no issues")
     func validPolicies() {
         #expect(Self.valid().issues().isEmpty)
-        #expect(Self.examples.count == 3)
+        #expect(Self.examples.count == 4)
+        #expect(Self.examples.filter(\.isPerUse).map(\.benefitType) == ["meal_subsidy"])
         for p in Self.examples { #expect(p.issues().isEmpty, "\(p.benefitType)") }
         for p in ExamplePolicies.jiangxiStyle(region: "360000000000", from: Self.month("2027-01")) { #expect(p.issues().isEmpty) }
     }

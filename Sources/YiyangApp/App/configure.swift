@@ -97,6 +97,8 @@ enum Migrations {
         app.migrations.add(CreateLiveness())
         app.migrations.add(CreatePaymentAdjustments())
         app.migrations.add(CreateFamilyLinks())
+        app.migrations.add(CreateHomeServices())
+        app.migrations.add(GrantNewPermissions(permissions: [.servicesManage, .servicesDispatch, .servicesVisit, .servicesMeals], version: "016"))
     }
 }
 

@@ -41,6 +41,7 @@ func routes(_ app: Application) throws {
     try apiAccount.register(collection: AssessmentsAPI())
     try apiAccount.register(collection: BenefitsAPI())
     try apiAccount.register(collection: PortalAPI())
+    try apiAccount.register(collection: HomeServicesAPI())
 
     let web = authenticated.grouped(CSRFMiddleware())
     try web.register(collection: home)

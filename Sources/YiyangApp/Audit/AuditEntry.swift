@@ -127,6 +127,14 @@ enum AuditAction: String, CaseIterable, Codable {
     case familyLinkRequested = "family_link.requested"
     case familyLinkConfirmed = "family_link.confirmed"
     case familyLinkRejected = "family_link.rejected"
+    case serviceSetupChanged = "services.setup_changed"
+    case serviceOrderPlaced = "service_order.placed"
+    case serviceOrderChanged = "service_order.changed"
+    case serviceVisitReviewed = "service_order.reviewed"
+    case serviceComplaint = "services.complaint"
+    case returnVisitRecorded = "services.return_visit"
+    case mealRecorded = "services.meal"
+    case serviceStatementApproved = "services.statement_approved"
     case benefitReviewed = "benefit.reviewed"
     case benefitObjection = "benefit.objection"
     case benefitAttachmentAdded = "benefit.attachment_added"
@@ -185,6 +193,14 @@ enum AuditAction: String, CaseIterable, Codable {
         case .familyLinkRequested: .init(zh: "申请关联家人", en: "Family link requested")
         case .familyLinkConfirmed: .init(zh: "确认家属关联", en: "Family link confirmed")
         case .familyLinkRejected: .init(zh: "驳回家属关联", en: "Family link rejected")
+        case .serviceSetupChanged: .init(zh: "修改服务点、服务商、服务目录或设置", en: "Service points, providers, menu or settings changed")
+        case .serviceOrderPlaced: .init(zh: "下单", en: "Service ordered")
+        case .serviceOrderChanged: .init(zh: "服务订单状态变更", en: "Service order changed")
+        case .serviceVisitReviewed: .init(zh: "审核服务异常", en: "Visit exception reviewed")
+        case .serviceComplaint: .init(zh: "服务投诉", en: "Service complaint")
+        case .returnVisitRecorded: .init(zh: "服务回访", en: "Return visit")
+        case .mealRecorded: .init(zh: "助餐记录", en: "Meal recorded")
+        case .serviceStatementApproved: .init(zh: "审核服务结算单", en: "Service statement approved")
         case .benefitReviewed: .init(zh: "补贴申请审核", en: "Benefit application reviewed")
         case .benefitObjection: .init(zh: "记录公示异议", en: "Objection recorded")
         case .benefitAttachmentAdded: .init(zh: "上传申请材料", en: "Application document added")

@@ -50,7 +50,8 @@ enum BenefitFacts {
 enum BenefitScan {
     static func run(month: Month, scope: RegionScope, db: any Database, batch: Int = 500,
                     progress: (_ done: Int, _ total: Int) async -> Void = { _, _ in }) async throws -> Int {
-        let policies = try await BenefitPolicyRow.all(on: db)
+        // Per-use benefits (meal subsidies) are spent where the service is given, never decided as cases.
+        let policies = try await BenefitPolicyRow.all(on: db).filter { !$0.isPerUse }
         let names = try await BenefitFacts.names(on: db)
         let total = try await scope.query(Elder.self, on: db).filter(\.$status == ElderStatus.living.rawValue).count()
         var after: UUID? = nil
@@ -213,6 +214,10 @@ struct BenefitService {
         guard let policy = EntitlementRules.policy(for: input.benefitType, region: elder.residenceRegion, month: month, among: policies) else {
             throw AppError(.unprocessableEntity, "benefit.no_policy", field: "benefitType",
                            zh: "本地区没有现行的“\(BenefitType.name(input.benefitType).zh)”政策", en: "No policy for \(input.benefitType) is in force here")
+        }
+        guard !policy.isPerUse else {
+            throw AppError(.unprocessableEntity, "benefit.per_use", field: "benefitType",
+                           zh: "“\(BenefitType.name(input.benefitType).zh)”在用餐时按人自动享受，无需申请", en: "\(input.benefitType) applies by itself at each meal; there is nothing to apply for")
         }
         try await refuseIfReceived(elder.id!, policy: policy, field: "benefitType")
         let facts = try await BenefitFacts.of([elder], on: db)[elder.id!]!

@@ -50,7 +50,9 @@ enum OpenAPIDocument {
     ]
 
     /// Every `/api/v1` operation. Later modules append theirs.
-    static let operations: [APIOperation] = [
+    static let operations: [APIOperation] = coreOperations + ServicesOpenAPI.operations
+
+    static let coreOperations: [APIOperation] = [
         .init(method: "post", path: "/api/v1/sessions", tag: "Sessions", summary: "Sign in; returns a bearer token (登录，获取令牌)",
               auth: false, body: .json("SignIn"), status: 201, response: "Token"),
         .init(method: "delete", path: "/api/v1/sessions/current", tag: "Sessions", summary: "Revoke the token of this request (注销当前令牌)",
@@ -275,7 +277,7 @@ enum OpenAPIDocument {
 
     static var schemas: [(String, JSONValue)] {
         let roleCodes = Role.allCases.map(\.rawValue)
-        return [
+        return ServicesOpenAPI.schemas + [
             ("Error", object([("error", object([("code", str("Stable machine code, e.g. auth.invalid_credentials")),
                                                 ("message", str("Chinese by default, English with Accept-Language: en")),
                                                 ("field", str("The input field concerned", nullable: true)),

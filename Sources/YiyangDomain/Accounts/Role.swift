@@ -47,6 +47,10 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case benefitsManage = "benefits.manage"
     case institutionsUse = "institutions.use"
     case servicesUse = "services.use"
+    case servicesManage = "services.manage"
+    case servicesDispatch = "services.dispatch"
+    case servicesVisit = "services.visit"
+    case servicesMeals = "services.meals"
     case visitsUse = "visits.use"
     case alarmsUse = "alarms.use"
     case timebankUse = "timebank.use"
@@ -76,6 +80,10 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
         case .benefitsManage: LocalizedText(zh: "补贴政策、认定与发放", en: "Benefit policies, decisions and payment runs")
         case .institutionsUse: LocalizedText(zh: "养老机构", en: "Care institutions")
         case .servicesUse: LocalizedText(zh: "居家社区服务", en: "Home and community services")
+        case .servicesManage: LocalizedText(zh: "服务点、服务商、服务目录、异常审核与结算", en: "Service points, providers, menu, exception review and settlement")
+        case .servicesDispatch: LocalizedText(zh: "服务商接单与派单", en: "Accept and dispatch orders for a provider")
+        case .servicesVisit: LocalizedText(zh: "护理员上门签到签退", en: "Check visits in and out as a caregiver")
+        case .servicesMeals: LocalizedText(zh: "助餐点菜单与就餐登记", en: "Meal point menus and meals served")
         case .visitsUse: LocalizedText(zh: "探访关爱", en: "Care visits")
         case .alarmsUse: LocalizedText(zh: "紧急呼叫", en: "Emergency alarms")
         case .timebankUse: LocalizedText(zh: "时间银行", en: "Time bank")
@@ -104,7 +112,7 @@ public struct PlatformModule: Sendable, Identifiable {
         .init(id: "assessment", number: 2, permission: .assessmentUse, summary: .init(zh: "GB/T 42195-2022 能力评估与复评", en: "GB/T 42195-2022 capability assessment"), available: true, path: "/assessment"),
         .init(id: "benefits", number: 3, permission: .benefitsUse, summary: .init(zh: "高龄津贴、护理补贴、服务补贴与发放", en: "Allowances, subsidies and payment runs"), available: true, path: "/benefits"),
         .init(id: "institutions", number: 4, permission: .institutionsUse, summary: .init(zh: "机构备案、床位、入住与轮候", en: "Filing, beds, residents and waiting lists"), available: false, path: "/institutions"),
-        .init(id: "services", number: 5, permission: .servicesUse, summary: .init(zh: "服务点、订单、上门核验、助餐与结算", en: "Service points, orders, verified visits, meals, settlement"), available: false, path: "/services"),
+        .init(id: "services", number: 5, permission: .servicesUse, summary: .init(zh: "服务点、订单、上门核验、助餐与结算", en: "Service points, orders, verified visits, meals, settlement"), available: true, path: "/services"),
         .init(id: "visits", number: 6, permission: .visitsUse, summary: .init(zh: "特殊困难老年人月探访", en: "Monthly visits to the vulnerable"), available: false, path: "/visits"),
         .init(id: "alarms", number: 7, permission: .alarmsUse, summary: .init(zh: "呼叫设备、接警台与处置", en: "Alarm devices, console and response"), available: false, path: "/alarms"),
         .init(id: "timebank", number: 8, permission: .timebankUse, summary: .init(zh: "志愿服务时长存取", en: "Volunteer hours saved and spent"), available: false, path: "/timebank"),
@@ -125,15 +133,16 @@ public enum PermissionTable {
                                          .indicatorsUse, .childcareUse]
         return [
             .admin: Set(Permission.allCases),
-            .bureau: modules.union([.regionsView, .usersView, .auditView, .personalDataUnmask, .registryEdit, .registryImport, .assessmentManage, .benefitsManage]),
+            .bureau: modules.union([.regionsView, .usersView, .auditView, .personalDataUnmask, .registryEdit, .registryImport, .assessmentManage, .benefitsManage,
+                                    .servicesManage]),
             .township: [.regionsView, .usersView, .registryUse, .registryEdit, .registryImport, .personalDataUnmask, .assessmentUse, .assessmentManage,
-                        .benefitsUse, .benefitsManage, .servicesUse, .visitsUse, .alarmsUse, .indicatorsUse],
+                        .benefitsUse, .benefitsManage, .servicesUse, .servicesManage, .visitsUse, .alarmsUse, .indicatorsUse],
             .community: [.regionsView, .registryUse, .registryEdit, .benefitsUse, .servicesUse, .visitsUse, .alarmsUse],
             .assessor: [.regionsView, .assessmentUse, .assessmentPerform],
             .institution: [.institutionsUse, .workforceUse],
-            .provider: [.servicesUse, .workforceUse],
-            .caregiver: [.servicesUse],
-            .mealPoint: [.servicesUse],
+            .provider: [.servicesUse, .servicesDispatch, .workforceUse],
+            .caregiver: [.servicesUse, .servicesVisit],
+            .mealPoint: [.servicesUse, .servicesMeals],
             .volunteer: [.timebankUse],
             .inspector: [.regionsView, .supervisionUse, .institutionsUse],
             .family: [.portalUse],

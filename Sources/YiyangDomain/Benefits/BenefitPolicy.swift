@@ -80,6 +80,16 @@ public struct EligibilityRule: Sendable, Hashable, Codable {
     }
 }
 
+/// A benefit used per service (a subsidised meal): the amount is per use, at most `perDay` a day.
+public struct PerUseRule: Sendable, Hashable, Codable {
+    /// What one use is: `meal`.
+    public var unit: String
+    /// Subsidised uses a day ("one subsidised meal a day"); nil is no limit.
+    public var perDay: Int?
+
+    public init(unit: String = "meal", perDay: Int? = 1) { self.unit = unit; self.perDay = perDay }
+}
+
 public enum PaymentForm: String, Sendable, Hashable, Codable, CaseIterable {
     /// Money to the person's account.
     case cash
@@ -108,10 +118,15 @@ public struct BenefitPolicy: Sendable, Hashable, Codable {
     /// Paid once (a home modification, a one-off grant) instead of every month; nil is monthly.
     public var oneOff: Bool?
     public var isOneOff: Bool { oneOff ?? false }
+    /// Spent per use where the service is given (a meal at a meal point) instead of paid monthly:
+    /// never an entitlement or a payment run; the amount is per use.
+    public var perUse: PerUseRule?
+    public var isPerUse: Bool { perUse != nil }
 
     public init(id: UUID = UUID(), benefitType: String, version: Int = 1, regionCode: String, effectiveFrom: Month, effectiveTo: Month? = nil,
                 eligibility: EligibilityRule, amount: AmountRule, paymentForm: PaymentForm = .cash, payer: String, summary: String, basis: String,
-                oneOff: Bool? = nil) {
+                oneOff: Bool? = nil, perUse: PerUseRule? = nil) {
+        self.perUse = perUse
         self.id = id; self.benefitType = benefitType; self.version = version; self.regionCode = regionCode
         self.effectiveFrom = effectiveFrom; self.effectiveTo = effectiveTo; self.eligibility = eligibility; self.amount = amount
         self.paymentForm = paymentForm; self.payer = payer; self.summary = summary; self.basis = basis; self.oneOff = oneOff

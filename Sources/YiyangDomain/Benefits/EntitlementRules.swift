@@ -159,10 +159,12 @@ public enum EntitlementRules {
                   plain: ("您的情况没有对应的发放标准，请联系工作人员。", "No amount applies to you; please ask the staff."))
         }
         let yuan = amount.map(Fen.yuan) ?? ""
-        let unit = p.isOneOff ? ("元（一次性）", "yuan, once") : p.paymentForm == .cash ? ("元/月", "yuan a month") : ("元/月（服务额度）", "yuan a month (service balance)")
-        let howMuch = p.isOneOff ? "一次性 \(yuan) 元" : "每月 \(yuan) 元"
+        let perDay = p.perUse?.perDay.map { ("，每天最多 \($0) 餐", ", at most \($0) a day") } ?? ("", "")
+        let unit = p.isPerUse ? ("元/餐" + perDay.0, "yuan a meal" + perDay.1)
+            : p.isOneOff ? ("元（一次性）", "yuan, once") : p.paymentForm == .cash ? ("元/月", "yuan a month") : ("元/月（服务额度）", "yuan a month (service balance)")
+        let howMuch = p.isPerUse ? "每餐补贴 \(yuan) 元" + perDay.0 : p.isOneOff ? "一次性 \(yuan) 元" : "每月 \(yuan) 元"
         let summary: LocalizedText = ok
-            ? .init(zh: "您符合\(benefit.zh)的条件，\(howMuch)\(p.paymentForm == .cash ? "" : "服务额度")。", en: "You qualify for the \(benefit.en.lowercased()): \(yuan) \(unit.1).")
+            ? .init(zh: "您符合\(benefit.zh)的条件，\(howMuch)\(p.paymentForm == .cash || p.isPerUse ? "" : "服务额度")。", en: "You qualify for the \(benefit.en.lowercased()): \(yuan) \(unit.1).")
             : .init(zh: "您暂不符合\(benefit.zh)的条件：" + checks.filter { !$0.held }.map(\.plain.zh).filter { !$0.isEmpty }.joined(),
                     en: "You do not qualify for the \(benefit.en.lowercased()) now: " + checks.filter { !$0.held }.map(\.plain.en).filter { !$0.isEmpty }.joined(separator: " "))
         return BenefitDecision(benefitType: p.benefitType, policyID: p.id, policyVersion: p.version, policyRegion: p.regionCode,
@@ -210,6 +212,12 @@ public enum ExamplePolicies {
                           amount: AmountRule(flatFen: 5_000), paymentForm: .serviceBalance,
                           payer: "市、县（区）财政", summary: "居家的经济困难老年人每月 50 元居家养老服务额度，用于购买上门服务和助餐。",
                           basis: "示例：参照江西省基本养老服务补贴制度（演示数据，非正式标准）"),
+            BenefitPolicy(benefitType: "meal_subsidy", regionCode: region, effectiveFrom: month,
+                          eligibility: EligibilityRule(minAge: 60),
+                          amount: AmountRule(byAge: [AgeAmount(minAge: 60, maxAge: 79, fen: 300), AgeAmount(minAge: 80, maxAge: 89, fen: 500),
+                                                     AgeAmount(minAge: 90, maxAge: nil, fen: 800)]),
+                          payer: "县（区）财政", summary: "60 岁以上老年人在助餐点用餐每餐补贴 3 元，80 岁以上 5 元，90 岁以上 8 元，每天限一餐。",
+                          basis: "示例：参照各地老年助餐服务补贴做法（演示数据，非正式标准）", perUse: PerUseRule(unit: "meal", perDay: 1)),
         ]
     }
 }

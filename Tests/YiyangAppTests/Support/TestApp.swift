@@ -27,6 +27,8 @@ func withYiyang(_ db: TestDatabase, demo: Bool = true, config: ((inout AppConfig
     if db == .postgres { await PostgresTestGate.shared.enter() }
     defer { if db == .postgres { Task { await PostgresTestGate.shared.leave() } } }
     let app = try await Application.make(.testing)
+    // Request and migration lines would bury a failure's message in CI's output; warnings stay.
+    app.logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
     var schema: String? = nil
     do {
         var cfg = AppConfig(dataDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("yiyang-test-\(UUID().uuidString)"),
