@@ -202,7 +202,7 @@ struct WebPagesTests {
             let text = try String(contentsOf: views.appendingPathComponent(f), encoding: .utf8)
             for m in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
                 let key = String(text[Range(m.range(at: 1), in: text)!])
-                let entry = UIStrings.entries[key]
+                let entry = UIStrings.all[key]
                 #expect(entry != nil, "\(f) uses t.\(key), which UIStrings lacks")
                 #expect(entry.map { !$0.zh.isEmpty && !$0.en.isEmpty } ?? true)
             }

@@ -62,6 +62,8 @@ func routes(_ app: Application) throws {
     try webAccount.register(collection: BenefitPolicyPages())
     try webAccount.register(collection: PortalPages())
     try webAccount.register(collection: FamilyLinkPages())
+    try webAccount.register(collection: HomeServicePages())
+    try webAccount.register(collection: PortalServicePages())
 }
 
 struct Health: Content {

@@ -87,6 +87,12 @@ enum ServiceAccess {
         return p
     }
 
+    /// Meal points of the person's county, for booking a meal.
+    static func mealPoints(near elder: Elder, on db: any Database) async throws -> [ServicePoint] {
+        try await ServicePoint.query(on: db).filter(\.$kind == ServicePointKind.mealPoint.rawValue).filter(\.$active == true)
+            .filter(\.$regionCode, .custom("LIKE"), String(elder.residenceRegion.prefix(6)) + "%").sort(\.$name).all()
+    }
+
     static func requireStaffManager(_ req: Request) throws -> Actor {
         try req.require(.servicesManage)
     }

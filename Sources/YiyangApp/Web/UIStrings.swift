@@ -433,15 +433,20 @@ enum UIStrings {
         "elder_deleted": .init(zh: "档案已删除，删除原因已记入审计日志。", en: "The record is deleted; the reason is in the audit log."),
     ]
 
+    /// Every module's words: the platform's, then each module's own table.
+    static let all: [String: LocalizedText] = entries.merging(ServiceStrings.entries) { a, _ in a }
+    static let allNotices: [String: LocalizedText] = notices.merging(ServiceStrings.notices) { a, _ in a }
+    static let tables: [UILocale: [String: String]] = [.zh: all.mapValues { $0.zh }, .en: all.mapValues { $0.en }]
+
     static func table(_ locale: UILocale) -> [String: String] {
-        entries.mapValues { $0.text(locale) }
+        tables[locale] ?? all.mapValues { $0.text(locale) }
     }
 
     static func text(_ key: String, _ locale: UILocale) -> String {
-        entries[key]?.text(locale) ?? key
+        all[key]?.text(locale) ?? key
     }
 
     static func notice(_ key: String, _ locale: UILocale) -> String? {
-        notices[key]?.text(locale)
+        allNotices[key]?.text(locale)
     }
 }

@@ -79,6 +79,7 @@ enum WebPage {
         if actor.has(.registryUse) { items.append((UIStrings.text("nav_elders", locale), "/elders")) }
         if actor.has(.assessmentUse) { items.append((UIStrings.text("nav_assessment", locale), "/assessment")) }
         if actor.has(.benefitsUse) { items.append((UIStrings.text("nav_benefits", locale), "/benefits")) }
+        if actor.has(.servicesUse) { items.append((UIStrings.text("nav_services", locale), "/services")) }
         if actor.has(.portalUse) { items.append((UIStrings.text("nav_portal", locale), "/portal")) }
         if actor.has(.regionsView) { items.append((UIStrings.text("nav_regions", locale), "/regions")) }
         if actor.has(.usersView) { items.append((UIStrings.text("nav_users", locale), "/users")) }

@@ -139,6 +139,10 @@ public struct OrderQuote: Sendable, Hashable, Codable {
     public var balanceFen: Int
     public var selfPayFen: Int
 
+    public init(listFen: Int, bureauFen: Int, balanceFen: Int, selfPayFen: Int) {
+        self.listFen = listFen; self.bureauFen = bureauFen; self.balanceFen = balanceFen; self.selfPayFen = selfPayFen
+    }
+
     public static func make(listFen: Int, subsidisedFen: Int?, balanceAvailableFen: Int, balanceAllowed: Bool) -> OrderQuote {
         let personPart = min(listFen, max(0, subsidisedFen ?? listFen))
         let fromBalance = balanceAllowed ? min(personPart, max(0, balanceAvailableFen)) : 0

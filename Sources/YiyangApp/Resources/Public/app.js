@@ -19,3 +19,26 @@
     window.speechSynthesis.speak(u);
   });
 })();
+
+// Visit check-in and check-out (caregiver's phone page): the browser's location is asked for
+// at the moment of the tap, never before or after. If the phone refuses or takes more than
+// ten seconds, the form goes without it and the visit is reviewed as "no location".
+(function () {
+  var forms = document.querySelectorAll('form[data-locate]');
+  if (!forms.length || !('geolocation' in navigator)) return;
+  Array.prototype.forEach.call(forms, function (form) {
+    var sent = false;
+    form.addEventListener('submit', function (event) {
+      if (sent) return;
+      event.preventDefault();
+      var button = form.querySelector('button[type=submit]');
+      if (button) { button.disabled = true; button.textContent = button.getAttribute('data-busy') || button.textContent; }
+      var send = function () { sent = true; form.submit(); };
+      navigator.geolocation.getCurrentPosition(function (p) {
+        form.querySelector('input[name=latitude]').value = p.coords.latitude.toFixed(6);
+        form.querySelector('input[name=longitude]').value = p.coords.longitude.toFixed(6);
+        send();
+      }, send, { enableHighAccuracy: true, timeout: 10000, maximumAge: 0 });
+    });
+  });
+})();
