@@ -37,7 +37,8 @@ public enum YiyangMain {
                         // People and assessments, so every page has something to show.
                         let report = try await DemoElders.add(DemoData.serveElders, seed: 1, app: app, progress: nil)
                         let assessments = try await DemoAssessments.add(seed: 1, app: app)
-                        app.logger.notice("demo data loaded: \(report.imported) elderly people, \(assessments) assessments")
+                        let orders = try await DemoServices.add(seed: 1, app: app)
+                        app.logger.notice("demo data loaded: \(report.imported) elderly people, \(assessments) assessments, \(orders) service orders")
                     }
                     if try await DemoData.isDemoInstallation(app.db) { print(DemoData.banner()) }
                 }

@@ -37,6 +37,7 @@ struct DemoCommand: AsyncCommand {
             context.console.print("新登记 \(report.imported) · 已有 \(report.unchanged + report.updated) · 拒绝 \(report.rejected) — \(String(format: "%.1f", seconds)) s, \(Int(Double(n) / max(seconds, 0.001))) rows/s")
             let assessments = try await DemoAssessments.add(seed: UInt64(signature.seed ?? 1), app: app)
             context.console.print("演示评估 demo assessments: \(assessments)")
+            context.console.print("演示服务订单 demo service orders: \(try await DemoServices.add(seed: UInt64(signature.seed ?? 1), app: app))")
         }
     }
 }

@@ -58,8 +58,8 @@ struct HomeServicePages: RouteCollection {
     }
 
     static func lines(_ orders: [ServiceOrder], req: Request) async throws -> [OrderLine] {
-        let elders = Dictionary(uniqueKeysWithValues: try await req.scoped(Elder.self).filter(\.$id ~~ orders.map(\.elderID)).all().map { ($0.id!, $0) })
-        let carers = Dictionary(uniqueKeysWithValues: try await req.scoped(Caregiver.self).filter(\.$id ~~ orders.compactMap(\.caregiverID)).all().map { ($0.id!, $0.name) })
+        let elders = try await ServiceAccess.people(of: orders, on: req.db)
+        let carers = try await ServiceAccess.caregivers(of: orders, on: req.db).mapValues(\.name)
         return orders.map { o in
             OrderLine(id: o.id!.uuidString, elder: elders[o.elderID].map { "\($0.name)（\($0.idMasked)）" } ?? "—", service: o.serviceName,
                       time: time(o), status: o.orderStatus.name.text(req.locale), statusCode: o.status,
@@ -148,7 +148,7 @@ struct HomeServicePages: RouteCollection {
         try req.require(.servicesVisit)
         guard case .caregiver(let me, _) = try await ServiceAccess.seat(req) else { throw AppError.forbidden(.servicesVisit) }
         let day = req.query[String.self, at: "day"].flatMap(CalendarDate.init) ?? .today()
-        let rows = try await req.scoped(ServiceOrder.self).filter(\.$caregiverID == me).filter(\.$serviceDay == day.description)
+        let rows = try await ServiceAccess.orders(req).filter(\.$caregiverID == me).filter(\.$serviceDay == day.description)
             .filter(\.$status != ServiceOrderStatus.cancelled.rawValue).sort(\.$windowStart).all()
         let lines = try await Self.lines(rows, req: req)
         return try await WebPage.render("service-visits", title: Self.t("sv_my_visits", req), Visits(day: day.description, visits: zip(rows, lines).map { o, l in
@@ -420,7 +420,7 @@ struct HomeServicePages: RouteCollection {
 
     @Sendable func menu(req: Request) async throws -> Response {
         let actor = try req.require(.servicesUse)
-        let items = try await req.scoped(ServiceItem.self).sort(\.$category).sort(\.$code).sort(\.$effectiveFrom).all()
+        let items = try await ServiceAccess.menu(req)
         let l = req.locale
         return try await WebPage.render("service-menu", title: Self.t("sv_menu", req), Menu(
             items: items.map { i in

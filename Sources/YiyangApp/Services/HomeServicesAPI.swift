@@ -239,7 +239,7 @@ struct HomeServicesAPI: RouteCollection {
             let e = try await req.findScoped(Elder.self, id)
             return try await ServiceOrders.menu(for: e.residenceRegion, day: .today(), on: req.db).map { ItemView($0, req.locale) }
         }
-        return try await req.scoped(ServiceItem.self).sort(\.$category).sort(\.$code).sort(\.$effectiveFrom).all().map { ItemView($0, req.locale) }
+        return try await ServiceAccess.menu(req).map { ItemView($0, req.locale) }
     }
 
     @Sendable func createItem(req: Request) async throws -> Response {
@@ -450,7 +450,7 @@ struct HomeServicesAPI: RouteCollection {
         try req.require(.servicesVisit)
         guard case .caregiver(let me, _) = try await ServiceAccess.seat(req) else { return [] }
         let day = req.query[String.self, at: "day"] ?? CalendarDate.today().description
-        return try await req.scoped(ServiceOrder.self).filter(\.$caregiverID == me).filter(\.$serviceDay == day)
+        return try await ServiceAccess.orders(req).filter(\.$caregiverID == me).filter(\.$serviceDay == day)
             .filter(\.$status != ServiceOrderStatus.cancelled.rawValue).sort(\.$windowStart).all().map { OrderView($0, req: req) }
     }
 

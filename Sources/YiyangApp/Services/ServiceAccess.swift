@@ -18,24 +18,47 @@ enum ServiceAccess {
     static func seat(_ req: Request) async throws -> Seat {
         let actor = try req.require(.servicesUse)
         if actor.has(.servicesManage) || actor.has(.registryUse) { return .staff }
-        if actor.has(.servicesVisit), let c = try await req.scoped(Caregiver.self).filter(\.$userID == actor.userID).filter(\.$active == true).first() {
+        // The account's own link, whatever the region of the provider it works for.
+        if actor.has(.servicesVisit), let c = try await Caregiver.query(on: req.db).filter(\.$userID == actor.userID).filter(\.$active == true).first() {
             return .caregiver(caregiverID: c.id!, providerID: c.providerID)
         }
-        let account = try await req.scoped(ServiceAccount.self).filter(\.$userID == actor.userID).first()
+        let account = try await ServiceAccount.query(on: req.db).filter(\.$userID == actor.userID).first()
         if actor.has(.servicesDispatch), let p = account?.providerID { return .dispatcher(providerID: p) }
         if actor.has(.servicesMeals), let p = account?.pointID { return .mealPoint(pointID: p) }
         return .none
     }
 
-    /// Orders the account may see.
+    /// Orders the account may see. A caregiver sees the visits given to them wherever the
+    /// person lives: the dispatcher's assignment is what opens them.
     static func orders(_ req: Request) async throws -> QueryBuilder<ServiceOrder> {
         let q = try req.scoped(ServiceOrder.self)
         switch try await seat(req) {
         case .staff: return q
         case .dispatcher(let p): return q.filter(\.$providerID == p)
-        case .caregiver(let c, _): return q.filter(\.$caregiverID == c)
+        case .caregiver(let c, _): return ServiceOrder.query(on: req.db).filter(\.$caregiverID == c)
         case .mealPoint, .none: return q.filter(\.$id == UUID()) // nothing
         }
+    }
+
+    /// The people of orders the account was allowed to load, by id.
+    static func people(of orders: [ServiceOrder], on db: any Database) async throws -> [UUID: Elder] {
+        Dictionary(uniqueKeysWithValues: try await Elder.query(on: db).filter(\.$id ~~ Array(Set(orders.map(\.elderID)))).all().map { ($0.id!, $0) })
+    }
+
+    /// The caregivers of orders the account was allowed to load.
+    static func caregivers(of orders: [ServiceOrder], on db: any Database) async throws -> [UUID: Caregiver] {
+        Dictionary(uniqueKeysWithValues: try await Caregiver.query(on: db).filter(\.$id ~~ Array(Set(orders.compactMap(\.caregiverID)))).all().map { ($0.id!, $0) })
+    }
+
+    /// The menu a staff account works with: the items of its region and below, and those of the
+    /// regions above that apply to it (a city-wide menu is the township's menu too).
+    static func menu(_ req: Request) async throws -> [ServiceItem] {
+        let region = try req.regionScope().region
+        let own = try await req.scoped(ServiceItem.self).all()
+        let above = try await ServiceItem.query(on: req.db).all().filter { i in
+            RegionCode(i.regionCode).map { $0.contains(region) && $0 != region } ?? false
+        }
+        return (above + own).sorted { ($0.category, $0.code, $0.effectiveFrom) < ($1.category, $1.code, $1.effectiveFrom) }
     }
 
     static func order(_ req: Request, _ id: UUID) async throws -> ServiceOrder {
