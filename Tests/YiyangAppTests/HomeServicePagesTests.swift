@@ -52,7 +52,7 @@ struct HomeServicePagesTests {
             let staff = Browser(app)
             try await staff.signIn("demo_bureau")
             for path in ["/services", "/services/orders", "/services/points", "/services/providers", "/services/providers/\(f.providerID)",
-                         "/services/menu", "/services/return-visits", "/services/statements"] {
+                         "/services/menu", "/services/return-visits", "/services/statements", "/services/complaints"] {
                 let res = try await staff.get(path)
                 #expect(res.status == .ok, "\(path): \(res.status) \(res.body.string.prefix(300))")
             }

@@ -348,6 +348,13 @@ struct HomeServicesTests {
             let dinner = try await app.api(.POST, "/api/v1/service-points/\(pointID)/meals", token: cook, json: #"{"idNumber":"\#(id)","meal":"dinner"}"#)
             let d = try dinner.content.decode(HomeServicesAPI.MealView.self)
             #expect(d.subsidyFen == 0 && d.selfPayFen == 1_200, "one subsidised meal a day")
+            // A complaint about the dinner, taken at the counter, resolved by staff.
+            let complaint = try await app.api(.POST, "/api/v1/meal-orders/\(d.id)/complaints", token: cook, json: #"{"text":"饭菜偏咸"}"#)
+            #expect(complaint.status == .created, "\(complaint.body.string)")
+            let open = try await app.api(.GET, "/api/v1/service-complaints?status=open", token: bureau).content.decode([HomeServicesAPI.ComplaintView].self)
+            let c = try #require(open.first { $0.mealOrderId == d.id })
+            let resolved = try await app.api(.POST, "/api/v1/service-complaints/\(c.id)/resolve", token: bureau, json: #"{"resolution":"已提醒厨房少放盐"}"#)
+            #expect(try resolved.content.decode(HomeServicesAPI.ComplaintView.self).status == "resolved")
             let day = try await app.api(.GET, "/api/v1/service-points/\(pointID)/meals", token: cook).content.decode(HomeServicesAPI.MealDay.self)
             #expect(day.counts.reduce(0) { $0 + $1.count } == 2 && day.counts.reduce(0) { $0 + $1.subsidyFen } == 800)
             // Another point's operator sees nothing of this one.

@@ -36,6 +36,8 @@ struct HomeServicePages: RouteCollection {
         s.get("meals", ":pointID", use: meals)
         s.post("meals", ":pointID", "menus", use: publishMenu)
         s.post("meals", ":pointID", "serve", use: serveMeal)
+        s.get("complaints", use: complaints)
+        s.post("complaints", ":complaintID", "resolve", use: resolveComplaint)
         s.get("statements", use: statements)
         s.post("statements", use: buildStatement)
         s.get("statements", ":statementID", use: statement)
@@ -538,6 +540,27 @@ struct HomeServicePages: RouteCollection {
             _ = try await meals.record(point: p, elder: elder, .init(idNumber: nil, elderId: elder.id, day: nil, meal: f.meal, mode: f.mode), servedNow: true)
         }
         return req.redirect(to: "/services/meals/\(p.id!.uuidString)?notice=sv_meal_served")
+    }
+
+    // MARK: Complaints
+
+    struct ComplaintsPage: Encodable { var complaints: [ComplaintLine] }
+    struct ComplaintLine: Encodable { var id: String; var elder: String; var about: String; var orderId: String?; var text: String; var by: String; var at: String; var open: Bool; var resolution: String }
+
+    @Sendable func complaints(req: Request) async throws -> Response {
+        try req.require(.servicesManage)
+        let rows = try await req.scoped(ServiceComplaint.self).sort(\.$status, .descending).sort(\.$createdAt, .descending).limit(300).all()
+        let elders = Dictionary(uniqueKeysWithValues: try await req.scoped(Elder.self).filter(\.$id ~~ rows.map(\.elderID)).all().map { ($0.id!, "\($0.name)（\($0.idMasked)）") })
+        return try await WebPage.render("service-complaints", title: Self.t("sv_complaints", req), ComplaintsPage(complaints: rows.map {
+            ComplaintLine(id: $0.id!.uuidString, elder: elders[$0.elderID] ?? "—", about: $0.orderID != nil ? Self.t("sv_orders", req) : Self.t("sv_meals", req),
+                          orderId: $0.orderID?.uuidString, text: $0.text, by: $0.by, at: $0.createdAt.map(ChinaTime.dateTime) ?? "",
+                          open: $0.status == "open", resolution: $0.resolution ?? "")
+        }), req: req)
+    }
+
+    @Sendable func resolveComplaint(req: Request) async throws -> Response {
+        _ = try await HomeServicesAPI().resolveComplaint(req: req)
+        return req.redirect(to: "/services/complaints?notice=sv_saved")
     }
 
     // MARK: Statements

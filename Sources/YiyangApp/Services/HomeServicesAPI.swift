@@ -50,6 +50,7 @@ struct HomeServicesAPI: RouteCollection {
         routes.post("service-points", ":pointID", "meals", use: recordMeal)
         routes.post("meal-orders", ":mealOrderID", "serve", use: serveMeal)
         routes.post("meal-orders", ":mealOrderID", "cancel", use: cancelMeal)
+        routes.post("meal-orders", ":mealOrderID", "complaints", use: complainMeal)
 
         routes.post("service-statements", use: buildStatement)
         routes.get("service-statements", use: statements)
@@ -64,6 +65,8 @@ struct HomeServicesAPI: RouteCollection {
         routes.post("my", "elders", ":elderID", "service-orders", ":orderID", "confirm", use: familyConfirm)
         routes.post("my", "elders", ":elderID", "service-orders", ":orderID", "complaints", use: familyComplain)
         routes.post("my", "elders", ":elderID", "meal-orders", use: familyMeal)
+        routes.get("my", "elders", ":elderID", "meal-orders", use: familyMeals)
+        routes.post("my", "elders", ":elderID", "meal-orders", ":mealOrderID", "complaints", use: familyMealComplaint)
     }
 
     // MARK: Views
@@ -556,6 +559,12 @@ struct HomeServicesAPI: RouteCollection {
         return MealView(o)
     }
 
+    /// A complaint received at the meal point or by phone.
+    @Sendable func complainMeal(req: Request) async throws -> Response {
+        let o = try await Self.mealOrder(req)
+        return try Self.created(ComplaintView(try await MealService(req: req).complain(o, text: try req.content.decode(ComplaintInput.self).text)))
+    }
+
     // MARK: Statements
 
     struct StatementView: Content {
@@ -645,6 +654,18 @@ struct HomeServicesAPI: RouteCollection {
     @Sendable func familyComplain(req: Request) async throws -> Response {
         let o = try await Self.familyOrder(req)
         return try Self.created(ComplaintView(try await ServiceOrders(req: req).complain(o, text: try req.content.decode(ComplaintInput.self).text)))
+    }
+
+    @Sendable func familyMeals(req: Request) async throws -> [MealView] {
+        let (elder, _) = try await FamilyAccess.linkedElder(req, try EldersAPI.elderID(req))
+        return try await MealService.recent(of: elder, on: req.db).map(MealView.init)
+    }
+
+    @Sendable func familyMealComplaint(req: Request) async throws -> Response {
+        let (elder, _) = try await FamilyAccess.linkedElder(req, try EldersAPI.elderID(req))
+        guard let id = req.parameters.get("mealOrderID", as: UUID.self),
+              let o = try await MealService.recent(of: elder, on: req.db).first(where: { $0.id == id }) else { throw AppError.notFound() }
+        return try Self.created(ComplaintView(try await MealService(req: req).complain(o, text: try req.content.decode(ComplaintInput.self).text)))
     }
 
     struct FamilyMealInput: Content { var pointId: UUID; var day: String?; var meal: String?; var mode: String? }

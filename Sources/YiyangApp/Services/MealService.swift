@@ -144,6 +144,24 @@ struct MealService {
          try await MealOrder.query(on: db).filter(\.$pointID == point).filter(\.$day == day).sort(\.$createdAt).all())
     }
 
+    func complain(_ o: MealOrder, text: String) async throws -> ServiceComplaint {
+        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !t.isEmpty else { throw AppError.required("text", zh: "投诉内容", en: "The complaint") }
+        let c = ServiceComplaint()
+        c.regionCode = o.regionCode; c.elderID = o.elderID; c.mealOrderID = o.id; c.text = t
+        c.by = try req.requireActor().username; c.status = "open"
+        try await c.create(on: db)
+        try await AuditLog.record(on: req, action: .serviceComplaint, entityType: "meal_order", entityID: o.id?.uuidString, region: o.regionCode,
+                                  after: ["complaint": t])
+        return c
+    }
+
+    /// A person's meals of the last weeks and the days ahead, for the family.
+    static func recent(of elder: Elder, on db: any Database) async throws -> [MealOrder] {
+        try await MealOrder.query(on: db).filter(\.$elderID == elder.id!).filter(\.$day >= CalendarDate.today().addingDays(-30).description)
+            .sort(\.$day, .descending).limit(60).all()
+    }
+
     struct DayCount: Content { var meal: String; var mode: String; var status: String; var count: Int; var subsidyFen: Int; var selfPayFen: Int }
 
     /// A point's meals of a day, counted by meal, mode and status.

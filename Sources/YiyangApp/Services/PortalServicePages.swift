@@ -14,12 +14,15 @@ struct PortalServicePages: RouteCollection {
         p.post("services", ":orderID", "cancel", use: cancel)
         p.post("services", ":orderID", "complaints", use: complain)
         p.post("meals", use: bookMeal)
+        p.post("meals", ":mealOrderID", "complaints", use: complainMeal)
     }
 
     struct Page: Encodable {
         var elderId: String; var name: String; var order: HomeServicePages.NewOrder; var orders: [Line]
         var points: [HomeServicePages.Option]; var meals: [HomeServicePages.Option]; var modes: [HomeServicePages.Option]; var tomorrow: String
+        var mealOrders: [Meal]
     }
+    struct Meal: Encodable { var id: String; var day: String; var meal: String; var mode: String; var subsidy: String; var selfPay: String; var status: String }
     struct Line: Encodable {
         var id: String; var service: String; var time: String; var status: String; var code: String?; var split: String
         var canConfirm: Bool; var canCancel: Bool; var rating: Int?; var exceptions: [String]; var steps: [HomeServicePages.Event]
@@ -45,7 +48,11 @@ struct PortalServicePages: RouteCollection {
             points: points.map { .init(value: $0.id!.uuidString, label: "\($0.name)（\($0.address)）") },
             meals: MealService.meals.map { .init(value: $0, label: MealService.mealName($0).text(l), selected: $0 == "lunch") },
             modes: [MealOrder.Mode.dineIn, .pickUp, .delivery].map { .init(value: $0.rawValue, label: UIStrings.text("sv_mode_\($0.rawValue)", l)) },
-            tomorrow: CalendarDate.today().addingDays(1).description), req: req)
+            tomorrow: CalendarDate.today().addingDays(1).description,
+            mealOrders: try await MealService.recent(of: elder, on: req.db).map {
+                Meal(id: $0.id!.uuidString, day: $0.day, meal: MealService.mealName($0.meal).text(l), mode: UIStrings.text("sv_mode_\($0.mode)", l),
+                     subsidy: Fen.yuan($0.subsidyFen), selfPay: Fen.yuan($0.selfPayFen), status: $0.status)
+            }), req: req)
     }
 
     @Sendable func place(req: Request) async throws -> Response {
@@ -79,6 +86,14 @@ struct PortalServicePages: RouteCollection {
     @Sendable func complain(req: Request) async throws -> Response {
         let (elder, o) = try await Self.order(req)
         _ = try await ServiceOrders(req: req).complain(o, text: try req.content.decode(HomeServicesAPI.ComplaintInput.self).text)
+        return req.redirect(to: "/portal/elders/\(elder.id!.uuidString)/services?notice=sv_complained")
+    }
+
+    @Sendable func complainMeal(req: Request) async throws -> Response {
+        let (elder, _) = try await FamilyAccess.linkedElder(req, try EldersAPI.elderID(req))
+        guard let id = req.parameters.get("mealOrderID", as: UUID.self),
+              let o = try await MealService.recent(of: elder, on: req.db).first(where: { $0.id == id }) else { throw AppError.notFound() }
+        _ = try await MealService(req: req).complain(o, text: try req.content.decode(HomeServicesAPI.ComplaintInput.self).text)
         return req.redirect(to: "/portal/elders/\(elder.id!.uuidString)/services?notice=sv_complained")
     }
 

@@ -352,8 +352,8 @@ struct ServiceOrders {
         try await write(o, status: .checkedIn, note: "办公室代签到：\(c)")
     }
 
-    func checkOut(_ o: ServiceOrder, at location: Location?, byOffice comment: String? = nil) async throws {
-        if comment == nil { try await caregiverMayAct(o) }
+    func checkOut(_ o: ServiceOrder, at location: Location?) async throws {
+        try await caregiverMayAct(o)
         try require(o, in: [.checkedIn], "不能签退", "it cannot be checked out")
         o.checkOutAt = Date(); o.checkOutLat = Self.point(location)?.latitude; o.checkOutLng = Self.point(location)?.longitude
         try await verify(o)

@@ -54,6 +54,7 @@ enum ServiceStrings {
         "sv_rating": .init(zh: "评分（1–5 星）", en: "Rating (1–5 stars)"),
         "sv_complain": .init(zh: "投诉", en: "Complain"),
         "sv_complaint_text": .init(zh: "投诉内容", en: "What went wrong"),
+        "sv_resolution": .init(zh: "处理结果", en: "How it was resolved"),
         "sv_history": .init(zh: "办理过程", en: "History"),
         "sv_exception_reasons": .init(zh: "异常原因", en: "Exceptions"),
         "sv_distance": .init(zh: "距住址", en: "From the home"),

@@ -63,6 +63,7 @@ enum ServicesOpenAPI {
               body: .json("PointMeal"), status: 201, response: "MealOrder"),
         .init(method: "post", path: "/api/v1/meal-orders/{mealOrderID}/serve", tag: tag, summary: "Hand out a booked meal", response: "MealOrder"),
         .init(method: "post", path: "/api/v1/meal-orders/{mealOrderID}/cancel", tag: tag, summary: "Cancel a booked meal (frees the day's subsidy)", response: "MealOrder"),
+        .init(method: "post", path: "/api/v1/meal-orders/{mealOrderID}/complaints", tag: tag, summary: "Record a complaint about a meal", body: .json("Complaint"), status: 201, response: "ServiceComplaint"),
         .init(method: "post", path: "/api/v1/service-statements", tag: tag, summary: "Build or rebuild a month's statement of a provider (visits) or meal point (meals)",
               body: .json("StatementBuild"), status: 201, response: "ServiceStatement"),
         .init(method: "get", path: "/api/v1/service-statements", tag: tag, summary: "Statements in scope", query: [("month", "string", "YYYY-MM")], response: "[ServiceStatement]"),
@@ -76,6 +77,9 @@ enum ServicesOpenAPI {
         .init(method: "post", path: "/api/v1/my/elders/{elderID}/service-orders/{orderID}/cancel", tag: "Portal", summary: "Cancel before the visit starts", body: .json("Reason"), response: "ServiceOrder"),
         .init(method: "post", path: "/api/v1/my/elders/{elderID}/service-orders/{orderID}/confirm", tag: "Portal", summary: "Confirm the visit with a tap and rate it", body: .json("Confirm"), response: "ServiceOrder"),
         .init(method: "post", path: "/api/v1/my/elders/{elderID}/service-orders/{orderID}/complaints", tag: "Portal", summary: "Complain about a visit", body: .json("Complaint"), status: 201, response: "ServiceComplaint"),
+        .init(method: "get", path: "/api/v1/my/elders/{elderID}/meal-orders", tag: "Portal", summary: "A linked person's meals of the last 30 days and ahead", response: "[MealOrder]"),
+        .init(method: "post", path: "/api/v1/my/elders/{elderID}/meal-orders/{mealOrderID}/complaints", tag: "Portal", summary: "Complain about a meal",
+              body: .json("Complaint"), status: 201, response: "ServiceComplaint"),
         .init(method: "post", path: "/api/v1/my/elders/{elderID}/meal-orders", tag: "Portal", summary: "Book a meal at a meal point", body: .json("FamilyMeal"), status: 201, response: "MealOrder"),
     ]
 
