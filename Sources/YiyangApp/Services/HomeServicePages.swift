@@ -501,7 +501,7 @@ struct HomeServicePages: RouteCollection {
         let day = req.query[String.self, at: "day"].flatMap(CalendarDate.init) ?? .today()
         let (menus, orders) = try await MealService.day(point: p.id!, day: day.description, on: req.db)
         let counts = try await MealService.counts(point: p.id!, day: day.description, on: req.db)
-        let elders = Dictionary(uniqueKeysWithValues: try await req.scoped(Elder.self).filter(\.$id ~~ orders.map(\.elderID)).all().map { ($0.id!, "\($0.name)（\($0.idMasked)）") })
+        let elders = try await ServiceAccess.people(orders.map(\.elderID), on: req.db).mapValues { "\($0.name)（\($0.idMasked)）" }
         let l = req.locale
         func mode(_ m: String) -> String { Self.t("sv_mode_\(m)", req) }
         return try await WebPage.render("service-meals", title: p.name, MealsPage(

@@ -40,9 +40,14 @@ enum ServiceAccess {
         }
     }
 
-    /// The people of orders the account was allowed to load, by id.
+    /// The people of orders (or meals) the account was allowed to load, by id: a caregiver
+    /// or a meal point serves people of other communities than its own account's.
     static func people(of orders: [ServiceOrder], on db: any Database) async throws -> [UUID: Elder] {
-        Dictionary(uniqueKeysWithValues: try await Elder.query(on: db).filter(\.$id ~~ Array(Set(orders.map(\.elderID)))).all().map { ($0.id!, $0) })
+        try await people(orders.map(\.elderID), on: db)
+    }
+
+    static func people(_ ids: [UUID], on db: any Database) async throws -> [UUID: Elder] {
+        Dictionary(uniqueKeysWithValues: try await Elder.query(on: db).filter(\.$id ~~ Array(Set(ids))).all().map { ($0.id!, $0) })
     }
 
     /// The caregivers of orders the account was allowed to load.
