@@ -45,6 +45,9 @@ struct HomeServicePagesTests {
             #expect(Self.location(try await carer.get("/services")) == "/services/visits")
             let phone = try await carer.get("/services/visits?day=\(day)")
             #expect(phone.body.string.contains("data-locate") && phone.body.string.contains("到达，签到"))
+            // The caregiver needs the door: the address of a visit to be made is shown, and the showing audited.
+            #expect(phone.body.string.contains("3 单元 201 室"))
+            #expect(try await app.auditActions(.personalDataUnmasked).contains { $0.entityType == "service_visits" })
             let far = "\(ServiceFixture.home.lat + 0.009)"
             let checkedIn = try await carer.post("/services/orders/\(order.id!)/check-in", [("latitude", far), ("longitude", "\(ServiceFixture.home.lng)")])
             #expect(Self.location(checkedIn).hasPrefix("/services/visits"))

@@ -27,6 +27,7 @@ struct ServiceFixture {
 
         let mother = try await app.makeElder("王秀英", id: makeID("130102", "19400101", 321), region: "130102001001")
         mother.economicStatus = "minimum_living"
+        mother.addressCipher = try app.vault.seal("建华南大街 100 号 3 单元 201 室"); mother.addressMasked = PersonalMask.address("建华南大街 100 号 3 单元 201 室")
         try await mother.update(on: app.db)
 
         let provider = try await app.api(.POST, "/api/v1/service-providers", token: bureau,

@@ -143,6 +143,8 @@ struct HomeServicePages: RouteCollection {
     struct Visit: Encodable {
         var id: String; var elder: String; var service: String; var time: String; var status: String
         var canCheckIn: Bool; var canCheckOut: Bool; var canConfirm: Bool; var exceptions: [String]; var note: String
+        /// The full address, for visits still to be made: the caregiver has to find the door.
+        var address: String?
     }
 
     /// The caregiver's phone page: today's visits, one big button each.
@@ -153,9 +155,19 @@ struct HomeServicePages: RouteCollection {
         let rows = try await ServiceAccess.orders(req).filter(\.$caregiverID == me).filter(\.$serviceDay == day.description)
             .filter(\.$status != ServiceOrderStatus.cancelled.rawValue).sort(\.$windowStart).all()
         let lines = try await Self.lines(rows, req: req)
+        // Addresses are unmasked only for visits still to be made, and every showing is audited.
+        let open = rows.filter { [.assigned, .checkedIn].contains($0.orderStatus) }
+        let people = try await ServiceAccess.people(of: open, on: req.db)
+        var addresses: [UUID: String] = [:]
+        for o in open { addresses[o.id!] = people[o.elderID]?.addressCipher.flatMap { try? req.application.vault.open($0) } }
+        if !addresses.isEmpty {
+            try await AuditLog.record(on: req, action: .personalDataUnmasked, entityType: "service_visits", entityID: nil, region: try req.regionScope().region.value,
+                                      after: ["field": "address", "orders": addresses.keys.map(\.uuidString).sorted().joined(separator: ",")])
+        }
         return try await WebPage.render("service-visits", title: Self.t("sv_my_visits", req), Visits(day: day.description, visits: zip(rows, lines).map { o, l in
             Visit(id: l.id, elder: l.elder, service: l.service, time: l.time, status: l.status, canCheckIn: o.orderStatus == .assigned,
-                  canCheckOut: o.orderStatus == .checkedIn, canConfirm: o.orderStatus == .checkedOut, exceptions: l.exceptions, note: o.note)
+                  canCheckOut: o.orderStatus == .checkedIn, canConfirm: o.orderStatus == .checkedOut, exceptions: l.exceptions, note: o.note,
+                  address: addresses[o.id!])
         }), req: req)
     }
 
