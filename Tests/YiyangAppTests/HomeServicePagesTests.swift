@@ -55,10 +55,21 @@ struct HomeServicePagesTests {
             let staff = Browser(app)
             try await staff.signIn("demo_bureau")
             for path in ["/services", "/services/orders", "/services/points", "/services/providers", "/services/providers/\(f.providerID)",
-                         "/services/menu", "/services/return-visits", "/services/statements", "/services/complaints"] {
+                         "/services/menu", "/services/return-visits", "/services/statements", "/services/complaints", "/services/settings"] {
                 let res = try await staff.get(path)
                 #expect(res.status == .ok, "\(path): \(res.status) \(res.body.string.prefix(300))")
             }
+            // The administrator changes the tolerance from today; a bad number names its field.
+            let admin = Browser(app)
+            try await admin.signIn("demo_admin")
+            try await admin.get("/services/settings")
+            #expect(try await staff.post("/services/settings", [("effectiveFrom", CalendarDate.today().description)]).status != .seeOther)
+            let bad = try await admin.post("/services/settings", [("effectiveFrom", CalendarDate.today().description), ("tolerance", "5"), ("shortPercent", "50"),
+                                                                  ("longPercent", "200"), ("maxHours", "25"), ("returnPercent", "10"), ("maxWindowHours", "8")])
+            #expect(bad.status == .unprocessableEntity && bad.body.string.contains("10 到 5000 米"))
+            #expect(try await admin.post("/services/settings", [("effectiveFrom", CalendarDate.today().description), ("tolerance", "500"), ("shortPercent", "50"),
+                                                                 ("longPercent", "200"), ("maxHours", "25"), ("returnPercent", "20"), ("maxWindowHours", "8")]).status == .seeOther)
+            #expect(try await HomeServiceSettingsRow.inForce(on: app.db).returnVisitPercent == 20)
             let queue = try await staff.get("/services/exceptions")
             #expect(queue.body.string.contains("超过 300 米"))
             let detail = try await staff.get("/services/orders/\(order.id!)")

@@ -36,6 +36,8 @@ struct HomeServicePages: RouteCollection {
         s.get("meals", ":pointID", use: meals)
         s.post("meals", ":pointID", "menus", use: publishMenu)
         s.post("meals", ":pointID", "serve", use: serveMeal)
+        s.get("settings", use: settings)
+        s.post("settings", use: saveSettings)
         s.get("complaints", use: complaints)
         s.post("complaints", ":complaintID", "resolve", use: resolveComplaint)
         s.get("statements", use: statements)
@@ -552,6 +554,49 @@ struct HomeServicePages: RouteCollection {
             _ = try await meals.record(point: p, elder: elder, .init(idNumber: nil, elderId: elder.id, day: nil, meal: f.meal, mode: f.mode), servedNow: true)
         }
         return req.redirect(to: "/services/meals/\(p.id!.uuidString)?notice=sv_meal_served")
+    }
+
+    // MARK: Settings
+
+    struct SettingsPage: Encodable {
+        var effectiveFrom: String; var tolerance: Int; var shortPercent: Int; var longPercent: Int; var maxHours: Int
+        var returnPercent: Int; var settleOnlyConfirmed: Bool; var maxWindowHours: Int; var canChange: Bool; var today: String
+    }
+
+    @Sendable func settings(req: Request) async throws -> Response {
+        let actor = try req.require(.servicesManage)
+        let s = try await HomeServiceSettingsRow.inForce(on: req.db)
+        let current = try await HomeServicesAPI().settings(req: req)
+        return try await WebPage.render("service-settings", title: Self.t("sv_settings", req), SettingsPage(
+            effectiveFrom: current.effectiveFrom, tolerance: Int(s.visitRules.toleranceMeters), shortPercent: Int((s.visitRules.shortRatio * 100).rounded()),
+            longPercent: Int((s.visitRules.longRatio * 100).rounded()), maxHours: Int(s.visitRules.maxHours), returnPercent: s.returnVisitPercent,
+            settleOnlyConfirmed: s.settleOnlyConfirmed, maxWindowHours: s.maxWindowHours,
+            canChange: actor.has(.rolesManage), today: CalendarDate.today().description), req: req)
+    }
+
+    struct SettingsForm: Content {
+        var effectiveFrom: String; var tolerance: String; var shortPercent: String; var longPercent: String; var maxHours: String
+        var returnPercent: String; var settleOnlyConfirmed: String?; var maxWindowHours: String
+    }
+
+    @Sendable func saveSettings(req: Request) async throws -> Response {
+        let f = try req.content.decode(SettingsForm.self)
+        func number(_ s: String, _ field: String) throws -> Double {
+            guard let v = Double(s.trimmingCharacters(in: .whitespaces)) else {
+                throw AppError(.unprocessableEntity, "settings.\(field)", field: field, zh: "请填写数字", en: "Enter a number")
+            }
+            return v
+        }
+        var s = try await HomeServiceSettingsRow.inForce(on: req.db)
+        s.visitRules.toleranceMeters = try number(f.tolerance, "toleranceMeters")
+        s.visitRules.shortRatio = try number(f.shortPercent, "shortRatio") / 100
+        s.visitRules.longRatio = try number(f.longPercent, "longRatio") / 100
+        s.visitRules.maxHours = try number(f.maxHours, "maxHours")
+        s.returnVisitPercent = Int(try number(f.returnPercent, "returnVisitPercent"))
+        s.maxWindowHours = Int(try number(f.maxWindowHours, "maxWindowHours"))
+        s.settleOnlyConfirmed = f.settleOnlyConfirmed == "true"
+        _ = try await ServiceSetup(req: req).saveSettings(.init(effectiveFrom: f.effectiveFrom, settings: s))
+        return req.redirect(to: "/services/settings?notice=sv_saved")
     }
 
     // MARK: Complaints

@@ -285,9 +285,8 @@ struct ServiceSetup {
 
     func saveSettings(_ v: SettingsVersion) async throws -> HomeServiceSettingsRow {
         let actor = try req.require(.servicesManage)
-        guard actor.region == .root || actor.has(.rolesManage) else {
-            throw AppError(.forbidden, "settings.scope", field: nil, zh: "服务设置全平台通用，只有市级管理员可以修改", en: "The settings are platform-wide; only an administrator of the whole area may change them")
-        }
+        // Platform-wide, like the benefit settings: the administrators' to change.
+        guard actor.has(.rolesManage) else { throw AppError.forbidden(.rolesManage) }
         let from = try Self.day(v.effectiveFrom, field: "effectiveFrom")
         let problems = v.settings.issues()
         if !problems.isEmpty { throw ValidationFailure(issues: problems) }

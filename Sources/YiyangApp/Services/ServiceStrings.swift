@@ -164,6 +164,13 @@ enum ServiceStrings {
         "sv_settings": .init(zh: "核验设置", en: "Verification settings"),
         "sv_tolerance": .init(zh: "位置容差（米）", en: "Location tolerance (m)"),
         "sv_return_percent": .init(zh: "回访抽取比例（%）", en: "Return-visit share (%)"),
+        "sv_settings_help": .init(zh: "这些规则全平台通用，按生效日期形成新版本；已发生的服务按当时的版本核验。", en: "These rules apply platform-wide, as versions from a date; visits are checked against the version of their day."),
+        "sv_short_percent": .init(zh: "服务时长短于标准的百分之几算过短", en: "Shorter than this % of the standard is too short"),
+        "sv_long_percent": .init(zh: "服务时长超过标准的百分之几算过长", en: "Longer than this % of the standard is too long"),
+        "sv_max_hours": .init(zh: "单次服务最长小时数", en: "Longest possible visit (hours)"),
+        "sv_max_window": .init(zh: "预约时段最长小时数", en: "Longest booking window (hours)"),
+        "sv_settle_confirmed": .init(zh: "只结算老人或家属已确认的服务", en: "Settle only visits the person or family confirmed"),
+        "sv_settings_root_only": .init(zh: "只有系统管理员（可调整角色权限的账号）可以修改。", en: "Only administrators (accounts that may adjust role permissions) may change them."),
     ]
 
     static let notices: [String: LocalizedText] = [

@@ -27,7 +27,7 @@ enum ServicesOpenAPI {
         .init(method: "get", path: "/api/v1/elders/{elderID}/service-balance", tag: tag, summary: "The person's service balance: credited, spent on settled visits, held by open orders",
               response: "ServiceBalance"),
         .init(method: "get", path: "/api/v1/service-settings", tag: tag, summary: "Visit verification and return-visit settings in force", response: "HomeServiceSettingsVersion"),
-        .init(method: "post", path: "/api/v1/service-settings", tag: tag, summary: "A new version of the settings from a date", body: .json("HomeServiceSettingsVersion"), status: 201,
+        .init(method: "post", path: "/api/v1/service-settings", tag: tag, summary: "A new version of the settings from a date (needs roles.manage)", body: .json("HomeServiceSettingsVersion"), status: 201,
               response: "HomeServiceSettingsVersion"),
         .init(method: "post", path: "/api/v1/service-orders/quote", tag: tag, summary: "The price split before ordering: subsidy, service balance, self-pay",
               body: .json("StaffOrder"), response: "OrderQuote"),
