@@ -234,6 +234,35 @@ struct HomeServicesTests {
         }
     }
 
+    @Test("two visits of one caregiver done at the same time: both are flagged as overlapping at check-out", arguments: TestDatabase.all)
+    func overlappingVisits(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let f = try await ServiceFixture.make(app, balanceFen: 0)
+            let home = #"{"latitude":\#(ServiceFixture.home.lat),"longitude":\#(ServiceFixture.home.lng)}"#
+            var ids: [UUID] = []
+            for hour in [8, 11] {
+                let (start, end) = ServiceFixture.window(days: 1, hour: hour)
+                let o = try await app.api(.POST, "/api/v1/service-orders", token: f.township,
+                                          json: #"{"elderId":"\#(f.mother.id!)","service":"bathing","start":"\#(start)","end":"\#(end)"}"#).content.decode(OrderView.self)
+                #expect(try await app.api(.POST, "/api/v1/service-orders/\(o.id)/assign", token: f.dispatch1, json: #"{"caregiverId":"\#(f.certified)"}"#).status == .ok)
+                let checkIn = try await app.api(.POST, "/api/v1/service-orders/\(o.id)/check-in", token: f.carer, json: home)
+                #expect(try checkIn.content.decode(OrderView.self).exceptions.isEmpty, "\(checkIn.body.string)")
+                ids.append(o.id)
+            }
+            // Both began an hour ago (moved back in the database): the visits ran side by side.
+            for id in ids {
+                let row = try #require(try await ServiceOrder.find(id, on: app.db))
+                row.checkInAt = Date().addingTimeInterval(-3_600)
+                try await row.update(on: app.db)
+            }
+            for id in ids {
+                let out = try await app.api(.POST, "/api/v1/service-orders/\(id)/check-out", token: f.carer, json: home)
+                #expect(out.status == .ok, "\(out.body.string)")
+                #expect(try out.content.decode(OrderView.self).exceptions.map(\.code) == ["overlap"], "\(out.body.string)")
+            }
+        }
+    }
+
     @Test("who may touch an order: another family, another provider's dispatcher and the wrong caregiver get 404", arguments: TestDatabase.all)
     func ordersStayWithTheirPeople(db: TestDatabase) async throws {
         try await withYiyang(db) { app in

@@ -108,11 +108,30 @@ enum Migrations {
 public func prepareDatabase(_ app: Application) async throws {
     if app.databaseKind == .sqlite, let sql = app.db as? any SQLDatabase {
         try await sql.raw("PRAGMA journal_mode=WAL").run()
-        try await sql.raw("PRAGMA synchronous=NORMAL").run()
     }
     try await app.autoMigrate()
     if app.databaseKind == .sqlite, let sql = app.db as? any SQLDatabase {
+        try await SQLiteConnections.configure(app)
         // Refreshes planner statistics where they are stale; cheap when they are not.
         try await sql.raw("PRAGMA optimize").run()
+    }
+}
+
+/// Settings that belong to an SQLite connection, not to the file: set on one connection they
+/// leave the others at the defaults. FluentSQLiteDriver keeps one connection per event loop,
+/// so each loop's database gets them.
+enum SQLiteConnections {
+    static func configure(_ app: Application) async throws {
+        for loop in app.eventLoopGroup.makeIterator() {
+            guard let sql = app.databases.database(logger: app.logger, on: loop) as? any SQLDatabase else { continue }
+            // With WAL, NORMAL loses no committed data when the process dies, only on a power
+            // cut, and spares an fsync a commit; left at FULL on some connections, their writes
+            // (and every writer waiting behind them) were far slower.
+            try await sql.raw("PRAGMA synchronous=NORMAL").run()
+            // A writer that finds another writing sleeps and retries (1, 2, 5, 10… ms) instead
+            // of sqlite-nio's handler, which retries at once in a loop and so takes the CPU
+            // from the writer it waits for.
+            try await sql.raw("PRAGMA busy_timeout=10000").run()
+        }
     }
 }

@@ -65,7 +65,7 @@ struct AssessmentService {
         if let day { q = q.filter(\.$validUntil >= day.description) }
         let results = try await q.sort(\.$assessedOn, .descending).sort(\.$createdAt, .descending).all()
         let caseIDs = results.compactMap(\.assessmentID)
-        let approved = Set(try await Assessment.query(on: db).filter(\.$id ~~ caseIDs)
+        let approved = caseIDs.isEmpty ? [] : Set(try await Assessment.query(on: db).filter(\.$id ~~ caseIDs)
             .filter(\.$status == Assessment.Status.approved.rawValue).all().compactMap(\.id))
         return results.filter { r in r.assessmentID.map(approved.contains) ?? true }
     }

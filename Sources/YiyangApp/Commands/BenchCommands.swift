@@ -14,7 +14,7 @@ import YiyangDomain
 /// and the process's peak memory.
 struct BenchCommands: AsyncCommandGroup {
     var help: String { "Benchmarks" }
-    var commands: [String: any AnyAsyncCommand] { ["registry": RegistryBenchCommand(), "benefits": BenefitsBenchCommand()] }
+    var commands: [String: any AnyAsyncCommand] { ["registry": RegistryBenchCommand(), "benefits": BenefitsBenchCommand(), "services-setup": ServicesBenchSetupCommand()] }
     var defaultCommand: (any AnyAsyncCommand)? { nil }
 }
 

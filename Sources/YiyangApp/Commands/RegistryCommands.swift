@@ -75,8 +75,10 @@ struct ImportEventsCommand: AsyncCommand {
 
 /// Adds synthetic elderly people, spread over the village-level regions in the database.
 enum DemoElders {
-    static func add(_ count: Int, seed: UInt64, app: Application, progress: ProgressBar?) async throws -> RosterImporter.Report {
+    /// `within`: only villages whose code starts with it (a township's, say).
+    static func add(_ count: Int, seed: UInt64, app: Application, progress: ProgressBar?, within: String = "") async throws -> RosterImporter.Report {
         let villages = try await Region.query(on: app.db).filter(\.$level == RegionLevel.village.rawValue).all().compactMap { RegionCode($0.id ?? "") }
+            .filter { $0.value.hasPrefix(within) }
         guard !villages.isEmpty else { throw ConfigError(message: "no village-level regions: load the demo or a region table first") }
         let importer = try await CLIRegistry.importer(app, dryRun: false)
         try await importer.add(row: 1, cells: ["name", "idNumber", "householdRegion", "phones", "ethnicity", "categories",

@@ -6,7 +6,7 @@ import YiyangDomain
 /// provider's dispatcher sees only the provider's orders, a caregiver only the visits given to
 /// them, a meal point's operator only that point. Staff of the region see everything in it.
 enum ServiceAccess {
-    enum Seat {
+    enum Seat: Sendable {
         /// Staff of the bureau, a township or a community.
         case staff
         case dispatcher(providerID: UUID)
@@ -15,7 +15,17 @@ enum ServiceAccess {
         case none
     }
 
+    private struct SeatKey: StorageKey { typealias Value = Seat }
+
+    /// Worked out once a request: routes ask twice (which orders, then who may act).
     static func seat(_ req: Request) async throws -> Seat {
+        if let known = req.storage[SeatKey.self] { return known }
+        let seat = try await findSeat(req)
+        req.storage[SeatKey.self] = seat
+        return seat
+    }
+
+    private static func findSeat(_ req: Request) async throws -> Seat {
         let actor = try req.require(.servicesUse)
         if actor.has(.servicesManage) || actor.has(.registryUse) { return .staff }
         if actor.has(.servicesVisit), let c = try await req.scoped(Caregiver.self).filter(\.$userID == actor.userID).filter(\.$active == true).first() {

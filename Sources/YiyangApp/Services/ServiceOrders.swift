@@ -24,15 +24,24 @@ struct ServiceOrders {
 
     /// The menu item in force for a person's region: the one of the nearest region wins.
     static func item(code: String, for region: String, day: CalendarDate, on db: any Database) async throws -> ServiceItem? {
-        let candidates = try await ServiceItem.query(on: db).filter(\.$code == code).all()
-            .filter { region.hasPrefix(RegionCode($0.regionCode)?.prefix ?? "") && $0.inForce(day) }
+        var q = ServiceItem.query(on: db).filter(\.$code == code)
+        if let regions = lineage(region) { q = q.filter(\.$regionCode ~~ regions) }
+        let candidates = try await q.all().filter { region.hasPrefix(RegionCode($0.regionCode)?.prefix ?? "") && $0.inForce(day) }
         func depth(_ i: ServiceItem) -> Int { RegionCode(i.regionCode)?.prefix.count ?? 0 }
         return candidates.max { (depth($0), $0.effectiveFrom) < (depth($1), $1.effectiveFrom) }
     }
 
+    /// The person's region and the regions above it: the only ones whose menu items and
+    /// contracts apply, so the database need not hand over the others.
+    static func lineage(_ region: String) -> [String]? {
+        RegionCode(region)?.lineage.map(\.value)
+    }
+
     /// Every item of the menu a person can order on a day.
     static func menu(for region: String, day: CalendarDate, on db: any Database) async throws -> [ServiceItem] {
-        let all = try await ServiceItem.query(on: db).all().filter { region.hasPrefix(RegionCode($0.regionCode)?.prefix ?? "") && $0.inForce(day) }
+        var q = ServiceItem.query(on: db)
+        if let regions = lineage(region) { q = q.filter(\.$regionCode ~~ regions) }
+        let all = try await q.all().filter { region.hasPrefix(RegionCode($0.regionCode)?.prefix ?? "") && $0.inForce(day) }
         var best: [String: ServiceItem] = [:]
         for i in all {
             let depth = RegionCode(i.regionCode)?.prefix.count ?? 0
@@ -47,14 +56,16 @@ struct ServiceOrders {
             throw AppError(.unprocessableEntity, "order.service_unknown", field: "service",
                            zh: "本地区服务目录中没有“\(code)”这项服务（或不在有效期内）", en: "The menu of this region has no service \"\(code)\" in force")
         }
-        let contracts = try await ProviderContract.query(on: db).all()
+        // The contracts in force here, each with its provider (one query, not one per contract).
+        var q = ProviderContract.query(on: db).join(ServiceProvider.self, on: \ProviderContract.$providerID == \ServiceProvider.$id)
+            .filter(ServiceProvider.self, \.$active == true)
+            .filter(\.$startsOn <= day.description).filter(\.$endsOn >= day.description)
+        if let regions = Self.lineage(elder.residenceRegion) { q = q.filter(\.$regionCode ~~ regions) }
+        if let providerID { q = q.filter(\.$providerID == providerID) }
+        let chosen = try await q.all()
             .filter { elder.residenceRegion.hasPrefix(RegionCode($0.regionCode)?.prefix ?? "") && $0.covers(day) && $0.prices[code] != nil }
-            .filter { providerID == nil || $0.providerID == providerID }
             .sorted { (RegionCode($0.regionCode)?.prefix.count ?? 0) > (RegionCode($1.regionCode)?.prefix.count ?? 0) }
-        var chosen: (ProviderContract, ServiceProvider)?
-        for c in contracts {
-            if let p = try await ServiceProvider.find(c.providerID, on: db), p.active { chosen = (c, p); break }
-        }
+            .first.map { ($0, try $0.joined(ServiceProvider.self)) }
         guard let (contract, provider) = chosen else {
             throw AppError(.unprocessableEntity, "order.no_provider", field: "service",
                            zh: "\(day) 没有服务商签约在本地区提供“\(item.name)”", en: "No provider is contracted for \(item.name) here on \(day)")
@@ -85,6 +96,7 @@ struct ServiceOrders {
 
     static func parseTime(_ raw: String, field: String) throws -> Date {
         let t = raw.trimmingCharacters(in: .whitespaces)
+        if let d = chinaTime(t) { return d }
         let iso = ISO8601DateFormatter()
         if let d = iso.date(from: t) { return d }
         let f = DateFormatter()
@@ -95,6 +107,26 @@ struct ServiceOrders {
         }
         throw AppError(.unprocessableEntity, "order.time", field: field,
                        zh: "时间“\(raw)”无法识别：请写成 2026-11-24 09:00", en: "Cannot read the time \"\(raw)\": write it like 2026-11-24 09:00")
+    }
+
+    /// `YYYY-MM-DD HH:MM[:SS]` or with a `T`, in China Standard Time: the form every client
+    /// sends, read without making date formatters (costly; two an order) for it.
+    static func chinaTime(_ t: String) -> Date? {
+        let b = Array(t.utf8)
+        guard b.count == 16 || b.count == 19, b[4] == 45, b[7] == 45, b[10] == 32 || b[10] == 84, b[13] == 58,
+              b.count == 16 || b[16] == 58 else { return nil }
+        func number(_ r: Range<Int>) -> Int? {
+            var n = 0
+            for i in r { guard (48...57).contains(b[i]) else { return nil }; n = n * 10 + Int(b[i] - 48) }
+            return n
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+              let minute = number(14..<16), let second = b.count == 19 ? number(17..<19) : 0,
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
+        let calendar = ChinaTime.calendar
+        guard let date = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)),
+              calendar.component(.day, from: date) == day else { return nil }
+        return date
     }
 
     func window(_ input: PlaceInput, settings: HomeServiceSettings, now: Date = Date()) throws -> Window {
@@ -183,13 +215,13 @@ struct ServiceOrders {
         o.historyJSON = Self.encode(o.history + [OrderEvent(at: Date(), by: actor.username, status: o.status, note: note)])
         o.changeToken = new
         do {
-            try await db.transaction { tx in
-                try await ServiceOrder.query(on: tx).filter(\.$id == id).filter(\.$changeToken == old).set(\.$changeToken, to: new).update()
-                guard let now = try await ServiceOrder.query(on: tx).filter(\.$id == id).first(), now.changeToken == new else {
-                    throw Self.changedMeanwhile
+            if let extra {
+                try await db.transaction { tx in
+                    guard try await Self.update(o, ifTokenIs: old, on: tx) else { throw Self.changedMeanwhile }
+                    try await extra(tx)
                 }
-                try await o.update(on: tx)
-                try await extra?(tx)
+            } else {
+                guard try await Self.update(o, ifTokenIs: old, on: db) else { throw Self.changedMeanwhile }
             }
         } catch {
             o.changeToken = old
@@ -199,6 +231,27 @@ struct ServiceOrders {
         }
         try await AuditLog.record(on: req, action: audit, entityType: "service_order", entityID: id.uuidString, region: o.regionCode,
                                   before: ["status": beforeStatus], after: ["status": o.status, "note": note])
+    }
+
+    /// Writes the order's changes, new token included, only if the row still holds the token
+    /// `old` it was read with; false when another writer got there first. One statement that
+    /// says which rows it changed (`RETURNING`), so nothing holds SQLite's write lock between
+    /// round trips; where that cannot be said, a transaction that counts the row afterwards.
+    static func update(_ o: ServiceOrder, ifTokenIs old: UUID, on db: any Database) async throws -> Bool {
+        let changes = ChangedFields()
+        o.input(to: changes)
+        let id = o.id!, new = o.changeToken
+        if let sql = db as? any SQLDatabase, sql.dialect.supportsReturning, let assignments = changes.sqlAssignments {
+            let update = sql.update(ServiceOrder.schema)
+            for (column, value) in assignments { update.set(SQLIdentifier(column), to: value) }
+            return try await update.where("id", .equal, SQLBind(id)).where("change_token", .equal, SQLBind(old))
+                .returning("id").first() != nil
+        }
+        let values = changes.values
+        return try await db.transaction { tx in
+            try await ServiceOrder.query(on: tx).filter(\.$id == id).filter(\.$changeToken == old).set(values).update()
+            return try await ServiceOrder.query(on: tx).filter(\.$id == id).filter(\.$changeToken == new).count() == 1
+        }
     }
 
     func require(_ o: ServiceOrder, in states: [ServiceOrderStatus], _ zh: String, _ en: String) throws {
@@ -303,19 +356,31 @@ struct ServiceOrders {
                     checkedInByOffice: o.checkInByOffice ?? false)
     }
 
-    /// The caregiver's other visits that day, to find overlaps.
+    /// The caregiver's other visits that day, to find overlaps. Two columns, not whole orders:
+    /// a caregiver's day can hold a dozen visits, each order row is wide.
     func otherVisits(_ o: ServiceOrder) async throws -> [DateInterval] {
         guard let c = o.caregiverID else { return [] }
-        let others = try await ServiceOrder.query(on: db).filter(\.$caregiverID == c).filter(\.$id != o.id!)
-            .filter(\.$serviceDay == o.serviceDay).filter(\.$checkInAt != nil).all()
-        return others.compactMap { x in x.checkInAt.map { DateInterval(start: $0, end: max($0, x.checkOutAt ?? Date())) } }
+        guard let sql = db as? any SQLDatabase else {
+            let others = try await ServiceOrder.query(on: db).filter(\.$caregiverID == c).filter(\.$id != o.id!)
+                .filter(\.$serviceDay == o.serviceDay).filter(\.$checkInAt != nil).all()
+            return others.compactMap { x in x.checkInAt.map { DateInterval(start: $0, end: max($0, x.checkOutAt ?? Date())) } }
+        }
+        let rows = try await sql.select().column("check_in_at").column("check_out_at").from(ServiceOrder.schema)
+            .where("caregiver_id", .equal, SQLBind(c)).where("id", .notEqual, SQLBind(o.id!))
+            .where("service_day", .equal, SQLBind(o.serviceDay)).where("check_in_at", .isNot, SQLLiteral.null).all()
+        return try rows.map { row in
+            let start = try row.decode(column: "check_in_at", as: Date.self)
+            return DateInterval(start: start, end: max(start, try row.decode(column: "check_out_at", as: Date?.self) ?? Date()))
+        }
     }
 
     /// Recomputes the exceptions; a visit with any goes to the review queue, and a reviewed
     /// one goes back if a new reason appears.
     func verify(_ o: ServiceOrder, now: Date = Date()) async throws {
         let settings = try await HomeServiceSettingsRow.inForce(on: db, day: CalendarDate(o.serviceDay) ?? .today())
-        let found = VisitVerification.exceptions(record(o), otherVisits: try await otherVisits(o), rules: settings.visitRules, now: now)
+        // Overlaps are judged on finished visits: before check-out the others are not needed.
+        let others = o.checkOutAt == nil ? [] : try await otherVisits(o)
+        let found = VisitVerification.exceptions(record(o), otherVisits: others, rules: settings.visitRules, now: now)
         let known = Set(o.exceptions.map(\.code))
         o.exceptionsJSON = Self.encode(found)
         if found.isEmpty {
@@ -427,6 +492,26 @@ struct ServiceOrders {
     }
 }
 
+/// The fields of a model changed since it was read, as its update would send them.
+private final class ChangedFields: DatabaseInput {
+    var values: [FieldKey: DatabaseQuery.Value] = [:]
+
+    func set(_ value: DatabaseQuery.Value, at key: FieldKey) { values[key] = value }
+
+    /// As SQL, or nil for a kind of value only Fluent knows how to write.
+    var sqlAssignments: [(String, any SQLExpression)]? {
+        var out: [(String, any SQLExpression)] = []
+        for (key, value) in values {
+            switch value {
+            case .bind(let v): out.append((key.description, SQLBind(v)))
+            case .null: out.append((key.description, SQLLiteral.null))
+            default: return nil
+            }
+        }
+        return out
+    }
+}
+
 /// A person's service balance: what approved payment runs credited (service-balance
 /// benefits), less what settled visits spent, less what open orders will spend.
 enum ServiceBalance {
@@ -439,17 +524,19 @@ enum ServiceBalance {
 
     static func figures(elderID: UUID, on db: any Database) async throws -> Figures {
         guard let sql = db as? any SQLDatabase else { return Figures(creditedFen: 0, spentFen: 0, heldFen: 0, availableFen: 0) }
-        // PostgreSQL sums integers as NUMERIC; the casts keep both databases answering an integer.
-        let credited = try await sql.raw("""
-            SELECT CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) AS total FROM payments p JOIN payment_runs r ON r.id = p.run_id
-            WHERE p.elder_id = \(bind: elderID) AND p.payment_form = 'service_balance' AND r.status = 'approved'
-            """).first()?.decode(column: "total", as: Int.self) ?? 0
-        let spent = try await sql.raw("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS total FROM service_balance_debits WHERE elder_id = \(bind: elderID)")
-            .first()?.decode(column: "total", as: Int.self) ?? 0
-        let held = try await sql.raw("""
-            SELECT CAST(COALESCE(SUM(balance_fen), 0) AS BIGINT) AS total FROM service_orders
-            WHERE elder_id = \(bind: elderID) AND status NOT IN ('settled', 'cancelled') AND review <> 'rejected'
-            """).first()?.decode(column: "total", as: Int.self) ?? 0
+        // One round trip for the three sums. PostgreSQL sums integers as NUMERIC; the casts keep
+        // both databases answering an integer.
+        let row = try await sql.raw("""
+            SELECT
+              (SELECT CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) FROM payments p JOIN payment_runs r ON r.id = p.run_id
+               WHERE p.elder_id = \(bind: elderID) AND p.payment_form = 'service_balance' AND r.status = 'approved') AS credited,
+              (SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM service_balance_debits WHERE elder_id = \(bind: elderID)) AS spent,
+              (SELECT CAST(COALESCE(SUM(balance_fen), 0) AS BIGINT) FROM service_orders
+               WHERE elder_id = \(bind: elderID) AND status NOT IN ('settled', 'cancelled') AND review <> 'rejected') AS held
+            """).first()
+        let credited = try row?.decode(column: "credited", as: Int.self) ?? 0
+        let spent = try row?.decode(column: "spent", as: Int.self) ?? 0
+        let held = try row?.decode(column: "held", as: Int.self) ?? 0
         return Figures(creditedFen: credited, spentFen: spent, heldFen: held, availableFen: max(0, credited - spent - held))
     }
 }
