@@ -69,8 +69,15 @@ phase() { # name seconds [rate]
   check wrk "$WORK" "$1" "${3:-0}"
 }
 
+busy() { # other processes' share of the CPU over a second, in % of all cores (ours are idle now)
+  local a b
+  a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
+  echo $(( 100 - 100 * (b[4] - a[4]) / ((b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + b[7]) - (a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7])) ))
+}
 echo
-echo "wrk -t$THREADS -c$CONNECTIONS --latency, release build, SQLite (WAL), $(nproc) cores, LOG_LEVEL=warning; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "wrk -t$THREADS -c$CONNECTIONS --latency, release build, SQLite (WAL), $(nproc) cores, LOG_LEVEL=warning"
+OTHERS=$(busy)
+[ "$OTHERS" -gt 10 ] && echo "WARNING: other processes use $OTHERS % of the CPU before the run: the figures will be low"
 check place-list "$SETUP" "$WORK" place $(( SECS * 2000 ))
 check place-list "$SETUP" "$WORK" place-paced $(( RATE * PACED * 2 ))
 phase place "$SECS"
@@ -97,5 +104,4 @@ check verify-bookings "$DB" "$WORK"
 if grep -qiE "\[ (ERROR|CRITICAL) \]" "$DATA/serve.log"; then
   echo "server errors logged:"; grep -iE "\[ (ERROR|CRITICAL) \]" "$DATA/serve.log" | cut -c1-200 | sort | uniq -c | sort -rn | head -5
 fi
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 check summary "$WORK" "$RATE" 50
