@@ -90,8 +90,9 @@ struct StreamingUploadTests {
             let started = try await post(csrf: token, csv: csv)
             #expect(started.status == .ok)
             #expect(started.body.string.contains("名册.csv"))
+            // Up to two minutes: on a loaded CI machine a background import can take many seconds.
             var waited = 0
-            while await app.importJobs.running > 0, waited < 200 {
+            while await app.importJobs.running > 0, waited < 2_400 {
                 try await Task.sleep(for: .milliseconds(50))
                 waited += 1
             }
