@@ -407,8 +407,14 @@ final class HomeServiceSettingsRow: Model, @unchecked Sendable {
     init() {}
 
     static func inForce(on db: any Database, day: CalendarDate = .today()) async throws -> HomeServiceSettings {
+        try await version(on: db, day: day).settings
+    }
+
+    /// The version in force on a day and the date it took effect (nil: the built-in defaults).
+    static func version(on db: any Database, day: CalendarDate = .today()) async throws -> (effectiveFrom: String?, settings: HomeServiceSettings) {
         let row = try await query(on: db).filter(\.$effectiveFrom <= day.description).sort(\.$effectiveFrom, .descending).sort(\.$createdAt, .descending).first()
-        return row.flatMap { try? JSONDecoder().decode(HomeServiceSettings.self, from: Data($0.settingsJSON.utf8)) } ?? .defaults
+        guard let row, let settings = try? JSONDecoder().decode(HomeServiceSettings.self, from: Data(row.settingsJSON.utf8)) else { return (nil, .defaults) }
+        return (row.effectiveFrom, settings)
     }
 }
 

@@ -565,10 +565,9 @@ struct HomeServicePages: RouteCollection {
 
     @Sendable func settings(req: Request) async throws -> Response {
         let actor = try req.require(.servicesManage)
-        let s = try await HomeServiceSettingsRow.inForce(on: req.db)
-        let current = try await HomeServicesAPI().settings(req: req)
+        let (from, s) = try await HomeServiceSettingsRow.version(on: req.db)
         return try await WebPage.render("service-settings", title: Self.t("sv_settings", req), SettingsPage(
-            effectiveFrom: current.effectiveFrom, tolerance: Int(s.visitRules.toleranceMeters), shortPercent: Int((s.visitRules.shortRatio * 100).rounded()),
+            effectiveFrom: from ?? "2000-01-01", tolerance: Int(s.visitRules.toleranceMeters), shortPercent: Int((s.visitRules.shortRatio * 100).rounded()),
             longPercent: Int((s.visitRules.longRatio * 100).rounded()), maxHours: Int(s.visitRules.maxHours), returnPercent: s.returnVisitPercent,
             settleOnlyConfirmed: s.settleOnlyConfirmed, maxWindowHours: s.maxWindowHours,
             canChange: actor.has(.rolesManage), today: CalendarDate.today().description), req: req)

@@ -263,9 +263,8 @@ struct HomeServicesAPI: RouteCollection {
 
     @Sendable func settings(req: Request) async throws -> ServiceSetup.SettingsVersion {
         try req.require(.servicesUse)
-        let row = try await HomeServiceSettingsRow.query(on: req.db).filter(\.$effectiveFrom <= CalendarDate.today().description)
-            .sort(\.$effectiveFrom, .descending).sort(\.$createdAt, .descending).first()
-        return .init(effectiveFrom: row?.effectiveFrom ?? "2000-01-01", settings: try await HomeServiceSettingsRow.inForce(on: req.db))
+        let v = try await HomeServiceSettingsRow.version(on: req.db)
+        return .init(effectiveFrom: v.effectiveFrom ?? "2000-01-01", settings: v.settings)
     }
 
     @Sendable func saveSettings(req: Request) async throws -> Response {

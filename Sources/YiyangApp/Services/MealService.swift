@@ -145,15 +145,7 @@ struct MealService {
     }
 
     func complain(_ o: MealOrder, text: String) async throws -> ServiceComplaint {
-        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !t.isEmpty else { throw AppError.required("text", zh: "投诉内容", en: "The complaint") }
-        let c = ServiceComplaint()
-        c.regionCode = o.regionCode; c.elderID = o.elderID; c.mealOrderID = o.id; c.text = t
-        c.by = try req.requireActor().username; c.status = "open"
-        try await c.create(on: db)
-        try await AuditLog.record(on: req, action: .serviceComplaint, entityType: "meal_order", entityID: o.id?.uuidString, region: o.regionCode,
-                                  after: ["complaint": t])
-        return c
+        try await ServiceComplaints.file(req, elderID: o.elderID, region: o.regionCode, about: .meal(o.id!), text: text)
     }
 
     /// A person's meals of the last weeks and the days ahead, for the family.

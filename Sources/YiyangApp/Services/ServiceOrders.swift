@@ -480,13 +480,27 @@ struct ServiceOrders {
     }
 
     func complain(_ o: ServiceOrder, text: String) async throws -> ServiceComplaint {
+        try await ServiceComplaints.file(req, elderID: o.elderID, region: o.regionCode, about: .order(o.id!), text: text)
+    }
+}
+
+/// Complaints about a visit or a meal: one way in, audited.
+enum ServiceComplaints {
+    enum Subject { case order(UUID), meal(UUID) }
+
+    static func file(_ req: Request, elderID: UUID, region: String, about subject: Subject, text: String) async throws -> ServiceComplaint {
         let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !t.isEmpty else { throw AppError.required("text", zh: "投诉内容", en: "The complaint") }
         let c = ServiceComplaint()
-        c.regionCode = o.regionCode; c.elderID = o.elderID; c.orderID = o.id; c.text = t
+        c.regionCode = region; c.elderID = elderID; c.text = t
         c.by = try req.requireActor().username; c.status = "open"
-        try await c.create(on: db)
-        try await AuditLog.record(on: req, action: .serviceComplaint, entityType: "service_order", entityID: o.id?.uuidString, region: o.regionCode,
+        let entity: (type: String, id: UUID)
+        switch subject {
+        case .order(let id): c.orderID = id; entity = ("service_order", id)
+        case .meal(let id): c.mealOrderID = id; entity = ("meal_order", id)
+        }
+        try await c.create(on: req.db)
+        try await AuditLog.record(on: req, action: .serviceComplaint, entityType: entity.type, entityID: entity.id.uuidString, region: region,
                                   after: ["complaint": t])
         return c
     }
