@@ -14,7 +14,7 @@
 #   Benchmarks/services.sh [seconds]      # default 20 s a saturation run, half that paced
 #
 # Sizes from the environment: ELDERS (2000), CAREGIVERS (200), VISITS (enough that no list
-# runs out: 1000 × seconds + RATE × paced seconds × 1.1), CONTENDERS per raced slot (4),
+# runs out: 2500 × seconds + RATE × paced seconds × 1.1), CONTENDERS per raced slot (4),
 # CONNECTIONS (200), RATE (500). KEEP=1 keeps the data folder (database, wrk outputs, logs).
 #
 # Phases, each wrk -t2 -cCONNECTIONS --latency -s Benchmarks/services/walk.lua:
@@ -32,7 +32,7 @@ RATE="${RATE:-500}"
 ELDERS="${ELDERS:-2000}"
 CAREGIVERS="${CAREGIVERS:-200}"
 RESERVE=$(( RATE * PACED * 11 / 10 ))
-VISITS="${VISITS:-$(( SECS * 1000 + RESERVE ))}"
+VISITS="${VISITS:-$(( SECS * 2500 + RESERVE ))}"
 CONTENDERS="${CONTENDERS:-4}"
 CONNECTIONS="${CONNECTIONS:-200}"
 THREADS=2

@@ -130,24 +130,39 @@ struct AuthenticationMiddleware: AsyncMiddleware {
 
     static func resolve(token: String, kind: AuthSession.Kind, on req: Request) async throws -> Actor? {
         let hash = SessionSecrets.hash(token, key: req.application.secret.bytes)
-        // Every request pays for this, so it is two queries: the session joined with its
-        // account, then the account's roles joined with their permissions.
-        guard let session = try await AuthSession.query(on: req.db)
-            .join(User.self, on: \AuthSession.$user.$id == \User.$id)
-            .filter(\.$tokenHash == hash)
-            .filter(\.$kind == kind.rawValue)
-            .first()
+        // Both supported databases speak SQL; another driver would sign nobody in.
+        guard let sql = req.db as? any SQLDatabase else { return nil }
+        // Every request pays for this, so it is one statement written out: the session, its
+        // account, and the account's roles with their permissions (a row per pair; a role
+        // without permissions still counts as held).
+        let rows = try await sql.raw("""
+            SELECT s.id AS sid, s.expires_at, s.revoked_at, s.csrf_token,
+                   u.id AS uid, u.username, u.display_name, u.region_code, u.enabled, u.must_change_password, u.is_demo, u.locale,
+                   ur.role, rp.permission
+            FROM auth_sessions s
+            JOIN users u ON u.id = s.user_id
+            LEFT JOIN user_roles ur ON ur.user_id = u.id
+            LEFT JOIN role_permissions rp ON rp.role = ur.role
+            WHERE s.token_hash = \(bind: hash) AND s.kind = \(bind: kind.rawValue)
+            """).all()
+        guard let first = rows.first else { return nil }
+        guard try first.decode(column: "revoked_at", as: Date?.self) == nil,
+              try first.decode(column: "expires_at", as: Date.self) > Date(),
+              try first.decode(column: "enabled", as: Bool.self),
+              let region = RegionCode(try first.decode(column: "region_code", as: String.self))
         else { return nil }
-        let user = try session.joined(User.self)
-        let now = Date()
-        guard session.revokedAt == nil, session.expiresAt > now, user.enabled,
-              let region = RegionCode(user.regionCode), let sid = session.id, let uid = user.id
-        else { return nil }
-        let (roles, permissions) = try await PermissionLookup.rolesAndPermissions(of: uid, on: req.db)
-        return Actor(userID: uid, username: user.username, displayName: user.displayName,
-                     region: region, roles: roles, permissions: permissions, sessionID: sid, via: kind,
-                     csrfToken: session.csrfToken, mustChangePassword: user.mustChangePassword,
-                     isDemo: user.isDemo, locale: user.locale)
+        var roles = Set<Role>(), permissions = Set<Permission>()
+        for row in rows {
+            if let r = try row.decode(column: "role", as: String?.self).flatMap(Role.init(rawValue:)) { roles.insert(r) }
+            if let p = try row.decode(column: "permission", as: String?.self).flatMap(Permission.init(rawValue:)) { permissions.insert(p) }
+        }
+        return Actor(userID: try first.decode(column: "uid", as: UUID.self), username: try first.decode(column: "username", as: String.self),
+                     displayName: try first.decode(column: "display_name", as: String.self),
+                     region: region, roles: Role.allCases.filter(roles.contains), permissions: permissions,
+                     sessionID: try first.decode(column: "sid", as: UUID.self), via: kind,
+                     csrfToken: try first.decode(column: "csrf_token", as: String?.self),
+                     mustChangePassword: try first.decode(column: "must_change_password", as: Bool.self),
+                     isDemo: try first.decode(column: "is_demo", as: Bool.self), locale: try first.decode(column: "locale", as: String.self))
     }
 }
 

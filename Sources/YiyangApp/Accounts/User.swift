@@ -27,6 +27,10 @@ final class User: Model, @unchecked Sendable {
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
     @Children(for: \.$user) var roles: [UserRole]
 
+    var properties: [any AnyProperty] {
+        [$id, $username, $displayName, $phone, $regionCode, $enabled, $passwordHash, $failedLogins, $lockedUntil, $mustChangePassword,
+         $passwordChangedAt, $lastLoginAt, $locale, $isDemo, $createdAt, $updatedAt, $roles]
+    }
     init() {}
 
     init(username: String, displayName: String, phone: String?, regionCode: String, passwordHash: String,
@@ -57,6 +61,7 @@ final class UserRole: Model, @unchecked Sendable {
     @Parent(key: "user_id") var user: User
     @Field(key: "role") var role: String
 
+    var properties: [any AnyProperty] { [$id, $user, $role] }
     init() {}
     init(userID: UUID, role: Role) {
         self.$user.id = userID
@@ -72,6 +77,7 @@ final class RolePermission: Model, @unchecked Sendable {
     @Field(key: "role") var role: String
     @Field(key: "permission") var permission: String
 
+    var properties: [any AnyProperty] { [$id, $role, $permission] }
     init() {}
     init(role: Role, permission: Permission) {
         self.role = role.rawValue
@@ -98,6 +104,7 @@ final class AuthSession: Model, @unchecked Sendable {
     @Field(key: "user_agent") var userAgent: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $user, $kind, $tokenHash, $csrfToken, $expiresAt, $revokedAt, $clientAddress, $userAgent, $createdAt] }
     init() {}
 }
 

@@ -77,6 +77,10 @@ final class Assessment: Model, RegionScoped, @unchecked Sendable {
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $elderID, $regionCode, $instrument, $reason, $requestedVia, $requesterName, $requestNote, $requestedBy, $status, $agency, $draftJSON,
+         $draftSavedAt, $previousID, $resultID, $reviewedBy, $reviewedAt, $reviewNote, $createdAt, $updatedAt]
+    }
     init() {}
 
     var statusValue: Status { Status(rawValue: status) ?? .requested }
@@ -99,6 +103,7 @@ final class AssessmentAssessor: Model, @unchecked Sendable {
     @Field(key: "display_name") var displayName: String
     @Field(key: "position") var position: Int
 
+    var properties: [any AnyProperty] { [$id, $assessmentID, $userID, $username, $displayName, $position] }
     init() {}
     init(assessmentID: UUID, user: User, position: Int) {
         self.assessmentID = assessmentID; self.userID = user.id!; self.username = user.username
@@ -139,6 +144,11 @@ final class AssessmentResult: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "recorded_by") var recordedBy: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $assessmentID, $elderID, $regionCode, $instrument, $instrumentVersion, $answersJSON, $outcomeJSON, $total, $preliminaryLevel,
+         $finalLevel, $finalLevelName, $provisional, $assessedOn, $validUntil, $assessors, $agency, $origin, $previousResultID, $recordedBy,
+         $createdAt]
+    }
     init() {}
 
     var outcome: AssessmentOutcome? { try? JSONDecoder().decode(AssessmentOutcome.self, from: Data(outcomeJSON.utf8)) }
@@ -156,6 +166,7 @@ final class AssessmentPolicyRow: Model, @unchecked Sendable {
     @Field(key: "created_by") var createdBy: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $effectiveFrom, $policyJSON, $createdBy, $createdAt] }
     init() {}
 
     var dated: DatedAssessmentPolicy? {

@@ -24,6 +24,10 @@ final class AuditEntry: Model, @unchecked Sendable {
     @Field(key: "user_agent") var userAgent: String
     @Field(key: "request_id") var requestID: String
 
+    var properties: [any AnyProperty] {
+        [$id, $at, $actorID, $actorUsername, $actorRoles, $action, $entityType, $entityID, $regionCode, $beforeJSON, $afterJSON, $clientAddress,
+         $userAgent, $requestID]
+    }
     init() {}
 }
 

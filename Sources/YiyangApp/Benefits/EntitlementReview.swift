@@ -13,6 +13,7 @@ final class BenefitSettingsRow: Model, @unchecked Sendable {
     @Field(key: "created_by") var createdBy: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $effectiveFrom, $settingsJSON, $createdBy, $createdAt] }
     init() {}
 
     static func inForce(on db: any Database, day: CalendarDate = .today()) async throws -> BenefitSettings {
@@ -50,6 +51,7 @@ final class LivenessEvidence: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "note") var note: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $elderID, $regionCode, $seenOn, $method, $recordedBy, $note, $createdAt] }
     init() {}
 }
 

@@ -25,6 +25,9 @@ final class FamilyLink: Model, RegionScoped, @unchecked Sendable {
     @OptionalField(key: "decided_at") var decidedAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $userID, $username, $displayName, $elderID, $regionCode, $relation, $status, $decidedBy, $decidedAt, $createdAt]
+    }
     init() {}
 }
 

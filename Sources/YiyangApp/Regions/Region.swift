@@ -15,6 +15,7 @@ final class Region: Model, @unchecked Sendable {
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $name, $level, $parentCode, $urbanRuralClass, $createdAt, $updatedAt] }
     init() {}
 
     init(code: RegionCode, name: String, urbanRuralClass: UrbanRuralClass? = nil) {

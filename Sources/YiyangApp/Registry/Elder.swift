@@ -46,6 +46,11 @@ final class Elder: Model, @unchecked Sendable {
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
     @Children(for: \.$elder) var contacts: [ElderContact]
 
+    var properties: [any AnyProperty] {
+        [$id, $name, $nameInitials, $gender, $birthDate, $idCipher, $idHash, $idMasked, $ethnicity, $phonesCipher, $phonesMasked, $phoneHashes,
+         $householdRegion, $residenceRegion, $addressCipher, $addressMasked, $livingArrangement, $economicStatus, $categories, $disabilityLevel,
+         $healthInsurance, $status, $statusDate, $statusNote, $notes, $createdBy, $createdVia, $createdAt, $updatedAt, $contacts]
+    }
     init() {}
 
     var categoryCodes: [String] { categories.split(separator: ",").map(String.init) }
@@ -69,6 +74,7 @@ final class ElderContact: Model, @unchecked Sendable {
     @Field(key: "phone_masked") var phoneMasked: String
     @Field(key: "is_guardian") var isGuardian: Bool
 
+    var properties: [any AnyProperty] { [$id, $elder, $name, $relation, $phoneCipher, $phoneMasked, $isGuardian] }
     init() {}
 }
 
@@ -87,6 +93,7 @@ final class ElderChange: Model, @unchecked Sendable {
     @OptionalField(key: "before") var before: String?
     @OptionalField(key: "after") var after: String?
 
+    var properties: [any AnyProperty] { [$id, $elderID, $at, $actorUsername, $source, $field, $before, $after] }
     init() {}
 }
 
@@ -122,6 +129,9 @@ final class LifeEvent: Model, @unchecked Sendable {
     @Field(key: "recorded_by") var recordedBy: String
     @Timestamp(key: "recorded_at", on: .create) var recordedAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $kind, $eventDate, $source, $idHash, $idMasked, $elderID, $matched, $regionCode, $destination, $recordedBy, $recordedAt]
+    }
     init() {}
 }
 
@@ -139,6 +149,7 @@ final class ReferenceCodeRow: Model, @unchecked Sendable {
     @Field(key: "name_zh") var nameZh: String
     @Field(key: "name_en") var nameEn: String
 
+    var properties: [any AnyProperty] { [$id, $kind, $code, $nameZh, $nameEn] }
     init() {}
     init(_ c: ReferenceCode) { kind = c.kind.rawValue; code = c.code; nameZh = c.name.zh; nameEn = c.name.en }
 

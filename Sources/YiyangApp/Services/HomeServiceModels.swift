@@ -1,5 +1,7 @@
 import Fluent
+import FluentSQL
 import Foundation
+import SQLKit
 import YiyangDomain
 
 // The records of home and community services (SYSTEM.md module 5). Every one belongs to a
@@ -26,6 +28,9 @@ final class ServicePoint: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "created_by") var createdBy: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $regionCode, $kind, $name, $address, $latitude, $longitude, $capacity, $hours, $providerID, $active, $createdBy, $createdAt]
+    }
     init() {}
 
     var geo: GeoPoint? { latitude.flatMap { la in longitude.flatMap { GeoPoint(latitude: la, longitude: $0) } } }
@@ -47,6 +52,7 @@ final class ServiceProvider: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "created_by") var createdBy: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $regionCode, $name, $creditCode, $qualifications, $contact, $active, $createdBy, $createdAt] }
     init() {}
 }
 
@@ -66,6 +72,7 @@ final class ProviderContract: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "created_by") var createdBy: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $providerID, $regionCode, $pricesJSON, $startsOn, $endsOn, $createdBy, $createdAt] }
     init() {}
 
     var prices: [String: Int] { (try? JSONDecoder().decode([String: Int].self, from: Data(pricesJSON.utf8))) ?? [:] }
@@ -87,6 +94,7 @@ final class Caregiver: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "active") var active: Bool
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $providerID, $regionCode, $name, $phoneMasked, $userID, $active, $createdAt] }
     init() {}
 }
 
@@ -101,6 +109,7 @@ final class CaregiverCertificate: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "number") var number: String
     @Field(key: "valid_until") var validUntil: String
 
+    var properties: [any AnyProperty] { [$id, $caregiverID, $regionCode, $qualification, $number, $validUntil] }
     init() {}
 }
 
@@ -116,6 +125,7 @@ final class ServiceAccount: Model, RegionScoped, @unchecked Sendable {
     @OptionalField(key: "point_id") var pointID: UUID?
     @Field(key: "created_by") var createdBy: String
 
+    var properties: [any AnyProperty] { [$id, $userID, $regionCode, $providerID, $pointID, $createdBy] }
     init() {}
 }
 
@@ -142,6 +152,10 @@ final class ServiceItem: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "created_by") var createdBy: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $regionCode, $code, $name, $category, $unit, $standardMinutes, $listPriceFen, $tierPricesJSON, $qualification, $balanceAllowed,
+         $effectiveFrom, $effectiveTo, $createdBy, $createdAt]
+    }
     init() {}
 
     var tierPrices: [String: Int] { (try? JSONDecoder().decode([String: Int].self, from: Data(tierPricesJSON.utf8))) ?? [:] }
@@ -162,6 +176,7 @@ final class ServiceHome: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "updated_by") var updatedBy: String
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $elderID, $regionCode, $geoCipher, $updatedBy, $updatedAt] }
     init() {}
 }
 
@@ -234,6 +249,13 @@ final class ServiceOrder: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "change_token") var changeToken: UUID
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $regionCode, $elderID, $itemID, $serviceCode, $serviceName, $standardMinutes, $providerID, $contractID, $placedBy, $placedVia,
+         $windowStart, $windowEnd, $serviceDay, $placeKind, $pointID, $placeGeoCipher, $note, $priceTier, $listFen, $bureauFen, $balanceFen,
+         $selfPayFen, $status, $caregiverID, $assignedBy, $checkInAt, $checkInLat, $checkInLng, $checkInByOffice, $officeComment, $checkOutAt,
+         $checkOutLat, $checkOutLng, $exceptionsJSON, $review, $reviewNote, $reviewedBy, $reviewedAt, $confirmedBy, $confirmedAt, $confirmCodeHash,
+         $rating, $ratingComment, $cancelledBy, $cancelledAt, $cancelReason, $statementID, $historyJSON, $changeToken, $createdAt]
+    }
     init() {}
 
     var orderStatus: ServiceOrderStatus { ServiceOrderStatus(rawValue: status) ?? .placed }
@@ -258,6 +280,7 @@ final class CaregiverBooking: Model, @unchecked Sendable {
     @Field(key: "order_id") var orderID: UUID
     @Field(key: "block") var block: Int
 
+    var properties: [any AnyProperty] { [$id, $caregiverID, $orderID, $block] }
     init() {}
 }
 
@@ -275,6 +298,7 @@ final class ServiceBalanceDebit: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "amount_fen") var amountFen: Int
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $elderID, $regionCode, $orderID, $statementID, $amountFen, $createdAt] }
     init() {}
 }
 
@@ -295,6 +319,7 @@ final class ReturnVisit: Model, RegionScoped, @unchecked Sendable {
     @OptionalField(key: "done_by") var doneBy: String?
     @OptionalField(key: "done_at") var doneAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $orderID, $regionCode, $weekStart, $status, $outcome, $note, $doneBy, $doneAt] }
     init() {}
 }
 
@@ -315,6 +340,9 @@ final class ServiceComplaint: Model, RegionScoped, @unchecked Sendable {
     @OptionalField(key: "resolved_at") var resolvedAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $regionCode, $elderID, $orderID, $mealOrderID, $text, $by, $status, $resolution, $resolvedBy, $resolvedAt, $createdAt]
+    }
     init() {}
 }
 
@@ -332,6 +360,7 @@ final class MealMenu: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "price_fen") var priceFen: Int
     @Field(key: "created_by") var createdBy: String
 
+    var properties: [any AnyProperty] { [$id, $pointID, $regionCode, $day, $meal, $dishes, $priceFen, $createdBy] }
     init() {}
 }
 
@@ -364,6 +393,10 @@ final class MealOrder: Model, RegionScoped, @unchecked Sendable {
     @OptionalField(key: "statement_id") var statementID: UUID?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $pointID, $regionCode, $elderID, $day, $meal, $mode, $priceFen, $subsidyFen, $selfPayFen, $subsidyNumber, $policyID, $status,
+         $servedAt, $createdBy, $statementID, $createdAt]
+    }
     init() {}
 }
 
@@ -389,6 +422,9 @@ final class ServiceStatement: Model, RegionScoped, @unchecked Sendable {
     @OptionalField(key: "approved_at") var approvedAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $regionCode, $kind, $partyID, $partyName, $month, $status, $totalsJSON, $createdBy, $approvedBy, $approvedAt, $createdAt]
+    }
     init() {}
 
     var totals: SettlementTotals { (try? JSONDecoder().decode(SettlementTotals.self, from: Data(totalsJSON.utf8))) ?? SettlementTotals() }
@@ -404,6 +440,7 @@ final class HomeServiceSettingsRow: Model, @unchecked Sendable {
     @Field(key: "created_by") var createdBy: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $effectiveFrom, $settingsJSON, $createdBy, $createdAt] }
     init() {}
 
     static func inForce(on db: any Database, day: CalendarDate = .today()) async throws -> HomeServiceSettings {
@@ -412,7 +449,14 @@ final class HomeServiceSettingsRow: Model, @unchecked Sendable {
 
     /// The version in force on a day and the date it took effect (nil: the built-in defaults).
     static func version(on db: any Database, day: CalendarDate = .today()) async throws -> (effectiveFrom: String?, settings: HomeServiceSettings) {
-        let row = try await query(on: db).filter(\.$effectiveFrom <= day.description).sort(\.$effectiveFrom, .descending).sort(\.$createdAt, .descending).first()
+        let row: HomeServiceSettingsRow?
+        if let sql = db as? any SQLDatabase { // read by every order: written out (see ServiceReads)
+            row = try await sql.raw("""
+                SELECT * FROM \(ident: schema) WHERE effective_from <= \(bind: day.description) ORDER BY effective_from DESC, created_at DESC LIMIT 1
+                """).first()?.decode(fluentModel: HomeServiceSettingsRow.self)
+        } else {
+            row = try await query(on: db).filter(\.$effectiveFrom <= day.description).sort(\.$effectiveFrom, .descending).sort(\.$createdAt, .descending).first()
+        }
         guard let row, let settings = try? JSONDecoder().decode(HomeServiceSettings.self, from: Data(row.settingsJSON.utf8)) else { return (nil, .defaults) }
         return (row.effectiveFrom, settings)
     }

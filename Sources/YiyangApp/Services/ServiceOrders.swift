@@ -24,9 +24,8 @@ struct ServiceOrders {
 
     /// The menu item in force for a person's region: the one of the nearest region wins.
     static func item(code: String, for region: String, day: CalendarDate, on db: any Database) async throws -> ServiceItem? {
-        var q = ServiceItem.query(on: db).filter(\.$code == code)
-        if let regions = lineage(region) { q = q.filter(\.$regionCode ~~ regions) }
-        let candidates = try await q.all().filter { region.hasPrefix(RegionCode($0.regionCode)?.prefix ?? "") && $0.inForce(day) }
+        let candidates = try await ServiceReads.items(code: code, regions: lineage(region), on: db)
+            .filter { region.hasPrefix(RegionCode($0.regionCode)?.prefix ?? "") && $0.inForce(day) }
         func depth(_ i: ServiceItem) -> Int { RegionCode(i.regionCode)?.prefix.count ?? 0 }
         return candidates.max { (depth($0), $0.effectiveFrom) < (depth($1), $1.effectiveFrom) }
     }
@@ -56,20 +55,16 @@ struct ServiceOrders {
             throw AppError(.unprocessableEntity, "order.service_unknown", field: "service",
                            zh: "本地区服务目录中没有“\(code)”这项服务（或不在有效期内）", en: "The menu of this region has no service \"\(code)\" in force")
         }
-        // The contracts in force here, each with its provider (one query, not one per contract).
-        var q = ProviderContract.query(on: db).join(ServiceProvider.self, on: \ProviderContract.$providerID == \ServiceProvider.$id)
-            .filter(ServiceProvider.self, \.$active == true)
-            .filter(\.$startsOn <= day.description).filter(\.$endsOn >= day.description)
-        if let regions = Self.lineage(elder.residenceRegion) { q = q.filter(\.$regionCode ~~ regions) }
-        if let providerID { q = q.filter(\.$providerID == providerID) }
-        let chosen = try await q.all()
+        // The contracts in force here with an active provider; the nearest region's wins.
+        let chosen = try await ServiceReads.contracts(regions: Self.lineage(elder.residenceRegion), day: day, providerID: providerID, on: db)
             .filter { elder.residenceRegion.hasPrefix(RegionCode($0.regionCode)?.prefix ?? "") && $0.covers(day) && $0.prices[code] != nil }
-            .sorted { (RegionCode($0.regionCode)?.prefix.count ?? 0) > (RegionCode($1.regionCode)?.prefix.count ?? 0) }
-            .first.map { ($0, try $0.joined(ServiceProvider.self)) }
-        guard let (contract, provider) = chosen else {
+            .max { (RegionCode($0.regionCode)?.prefix.count ?? 0) < (RegionCode($1.regionCode)?.prefix.count ?? 0) }
+        guard let chosen else {
             throw AppError(.unprocessableEntity, "order.no_provider", field: "service",
                            zh: "\(day) 没有服务商签约在本地区提供“\(item.name)”", en: "No provider is contracted for \(item.name) here on \(day)")
         }
+        guard let provider = try await ServiceReads.provider(chosen.providerID, on: db) else { throw AppError.notFound() }
+        let contract = chosen
         guard let facts = try await BenefitFacts.of([elder], on: db, today: day)[elder.id!] else { throw AppError.notFound() }
         let list = contract.prices[code] ?? item.listPriceFen
         let price = PriceTiers.price(listFen: list, tierPrices: item.tierPrices, personTiers: PriceTiers.of(facts, on: day))
@@ -168,7 +163,7 @@ struct ServiceOrders {
             o.placeGeoCipher = try point.geo.map { try req.application.vault.seal("\($0.latitude),\($0.longitude)") }
         } else {
             o.placeKind = "home"
-            o.placeGeoCipher = try await ServiceHome.query(on: db).filter(\.$elderID == elder.id!).first()?.geoCipher
+            o.placeGeoCipher = try await ServiceReads.homeGeo(elderID: elder.id!, on: db)
         }
         o.priceTier = offer.tier ?? ""; o.listFen = offer.quote.listFen; o.bureauFen = offer.quote.bureauFen
         o.balanceFen = offer.quote.balanceFen; o.selfPayFen = offer.quote.selfPayFen
