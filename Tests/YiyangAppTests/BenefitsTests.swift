@@ -120,6 +120,91 @@ struct BenefitsTests {
 
     struct Crash: Error {}
 
+    /// Follows a run through the API until it is no longer running (two minutes at most).
+    static func finishedRun(_ app: Application, token: String, _ id: UUID) async throws -> BenefitsAPI.RunView {
+        for _ in 0..<1200 {
+            let v = try await app.api(.GET, "/api/v1/payment-runs/\(id)", token: token).content.decode(BenefitsAPI.RunView.self)
+            if v.status != "running" || v.progress?.stalled == true { return v }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("run \(id) still running after two minutes")
+        return try await app.api(.GET, "/api/v1/payment-runs/\(id)", token: token).content.decode(BenefitsAPI.RunView.self)
+    }
+
+    @Test("a run stopped half way shows so on its page and is continued from there; background runs report progress; overlapping runs show the region's whole month",
+          arguments: TestDatabase.all)
+    func runProgressAndOverlap(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let ents = try await Self.seedEntitlements(app, count: 29) // in 建北街道 (130102001000)
+            let other = Entitlement()
+            other.elderID = UUID(); other.regionCode = "130102002001"; other.benefitType = "care_subsidy"; other.policyID = UUID(); other.policyVersion = 1
+            other.amountFen = 7_000; other.paymentForm = "cash"; other.startMonth = "2026-01"; other.status = "active"; other.accountMasked = ""; other.createdBy = "test"
+            try await other.create(on: app.db)
+            let township = try await app.token("demo_township")
+            let all = ents.reduce(0) { $0 + $1.amountFen }
+
+            // Killed after four batches of three: the row says how far it got.
+            await #expect(throws: Crash.self) {
+                _ = try await PaymentRuns.run(month: Month("2026-03")!, region: RegionCode("130102001000")!, actor: "t", db: app.db, batchSize: 3,
+                                              afterBatch: { if $0 == 4 { throw Crash() } })
+            }
+            let stopped = try #require(try await PaymentRun.query(on: app.db).filter(\.$month == "2026-03").first())
+            #expect(stopped.status == "running" && stopped.progressDone == 12 && stopped.progressTotal == 29)
+            let fresh = try await app.api(.GET, "/api/v1/payment-runs/\(stopped.id!)", token: township).content.decode(BenefitsAPI.RunView.self)
+            #expect(fresh.progress?.done == 12 && fresh.progress?.total == 29 && fresh.progress?.stalled == false, "just written: still counted as running")
+            let staff = Browser(app)
+            try await staff.signIn("demo_township")
+            let running = try await staff.get("/benefits/runs/\(stopped.id!)")
+            #expect(running.body.string.contains("正在计算：已写入 12") && running.body.string.contains("http-equiv=\"refresh\""))
+            // Two minutes without a batch: stopped, and the page offers to continue.
+            stopped.progressAt = Date().addingTimeInterval(-PaymentRun.stalledAfter - 60)
+            try await stopped.save(on: app.db)
+            let stalled = try await staff.get("/benefits/runs/\(stopped.id!)")
+            #expect(stalled.body.string.contains("计算中途停止了") && stalled.body.string.contains("继续计算"))
+            #expect(!stalled.body.string.contains("http-equiv=\"refresh\""))
+            let resumed = try await staff.post("/benefits/runs", [("month", "2026-03"), ("region", "130102001000")])
+            #expect(resumed.status == .seeOther && resumed.headers.first(name: .location) == "/benefits/runs/\(stopped.id!)")
+            let completed = try await Self.finishedRun(app, token: township, stopped.id!)
+            #expect(completed.status == "computed" && completed.payments == 29 && completed.totalFen == all)
+            #expect(try await Payment.query(on: app.db).filter(\.$month == "2026-03").count() == 29, "nothing paid twice")
+            // The outcome is audited once the run has finished (just after its status says so).
+            var audited = 0
+            for _ in 0..<100 where audited == 0 {
+                audited = try await app.auditActions(.paymentRunComputed).count
+                if audited == 0 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(audited == 1, "the background run's outcome is audited")
+
+            // Through the API in the background: 202 at once, then followed to the end.
+            let started = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"2026-04","background":true}"#)
+            #expect(started.status == .accepted, "\(started.body.string)")
+            let april = try await Self.finishedRun(app, token: township, try started.content.decode(BenefitsAPI.RunView.self).id)
+            #expect(april.status == "computed" && april.payments == 29)
+
+            // The county runs April after its township: it pays only the other township's
+            // entitlement, and both its page and the API show the county's whole month.
+            try await app.makeUser("county_staff", roles: [.township], region: "130102000000")
+            let county = try await app.token("county_staff")
+            let countyRun = try await app.api(.POST, "/api/v1/payment-runs", token: county, json: #"{"month":"2026-04"}"#).content.decode(BenefitsAPI.RunView.self)
+            #expect(countyRun.payments == 1 && countyRun.totalFen == 7_000)
+            let shares = try #require(countyRun.regionMonth)
+            #expect(shares.count == 2)
+            #expect(shares.first { $0.isThisRun }?.payments == 1)
+            let townshipShare = try #require(shares.first { !$0.isThisRun })
+            #expect(townshipShare.runId == april.id && townshipShare.payments == 29 && townshipShare.totalFen == all)
+            #expect(shares.reduce(0) { $0 + $1.totalFen } == all + 7_000)
+            let countyBrowser = Browser(app)
+            try await countyBrowser.signIn("county_staff")
+            let countyPage = try await countyBrowser.get("/benefits/runs/\(countyRun.id)")
+            #expect(countyPage.body.string.contains("本月本地区的全部发放") && countyPage.body.string.contains("（本表）"))
+            #expect(countyPage.body.string.contains(Fen.yuan(all + 7_000)), "the whole month's sum")
+            #expect(countyPage.body.string.contains("/benefits/runs/\(april.id)"), "the township's roll is linked")
+            // The township's own roll shows only its region: the county's payment elsewhere is not in it.
+            let townshipRun = try await app.api(.GET, "/api/v1/payment-runs/\(april.id)", token: township).content.decode(BenefitsAPI.RunView.self)
+            #expect(townshipRun.regionMonth?.count == 1 && townshipRun.regionMonth?.first?.isThisRun == true)
+        }
+    }
+
     @Test("a run killed at random points and run again pays everyone exactly once", arguments: TestDatabase.all)
     func killedRuns(db: TestDatabase) async throws {
         try await withYiyang(db) { app in
@@ -183,8 +268,10 @@ struct BenefitsTests {
             let started = try await staff.post("/benefits/runs", [("month", Month.current().description)])
             #expect(started.status == .seeOther)
             let runPath = try #require(started.headers.first(name: .location))
+            let runID = try #require(UUID(uuidString: String(runPath.split(separator: "/").last ?? "")))
+            #expect(try await Self.finishedRun(app, token: try await app.token("demo_township"), runID).status == "computed")
             #expect(try await staff.get(runPath + "/bank-file").status == .conflict, "not before approval")
-            try await staff.get(runPath)
+            #expect(try await staff.get(runPath).body.string.contains("待审批"))
             #expect(try await staff.post(runPath + "/approve", []).status == .seeOther)
             let bank = try await staff.get(runPath + "/bank-file")
             #expect(bank.status == .ok)

@@ -99,6 +99,7 @@ enum Migrations {
         app.migrations.add(CreateFamilyLinks())
         app.migrations.add(CreateHomeServices())
         app.migrations.add(GrantNewPermissions(permissions: [.servicesManage, .servicesDispatch, .servicesVisit, .servicesMeals], version: "016"))
+        app.migrations.add(AddPaymentRunProgress())
     }
 }
 

@@ -18,6 +18,9 @@ final class BenefitPolicyRow: Model, @unchecked Sendable {
     @Field(key: "created_by") var createdBy: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $benefitType, $version, $regionCode, $effectiveFrom, $effectiveTo, $policyJSON, $createdBy, $createdAt]
+    }
     init() {}
 
     init(_ p: BenefitPolicy, createdBy: String) throws {
@@ -75,6 +78,11 @@ final class BenefitCase: Model, RegionScoped, @unchecked Sendable {
     /// `ApplicationWorkflow` as JSON, fixed when the application arrives.
     @OptionalField(key: "workflow_json") var workflowJSON: String?
 
+    var properties: [any AnyProperty] {
+        [$id, $elderID, $regionCode, $benefitType, $policyID, $policyVersion, $month, $source, $status, $amountFen, $paymentForm, $decisionJSON,
+         $decidedBy, $decidedAt, $decisionNote, $createdAt, $applicantKind, $applicantName, $applicantRelation, $requestNote, $stage, $stepIndex,
+         $historyJSON, $noticeUntil, $objectionsJSON, $workflowJSON]
+    }
     init() {}
 
     var decision: BenefitDecision? { try? JSONDecoder().decode(BenefitDecision.self, from: Data(decisionJSON.utf8)) }
@@ -123,6 +131,7 @@ final class BenefitAttachment: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "uploaded_by") var uploadedBy: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] { [$id, $caseID, $regionCode, $fileName, $contentType, $size, $uploadedBy, $createdAt] }
     init() {}
 }
 
@@ -183,6 +192,10 @@ final class Entitlement: Model, RegionScoped, @unchecked Sendable {
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $elderID, $regionCode, $benefitType, $policyID, $policyVersion, $amountFen, $paymentForm, $startMonth, $endMonth, $status,
+         $statusReason, $accountCipher, $accountMasked, $caseID, $createdBy, $createdAt, $updatedAt]
+    }
     init() {}
 }
 
@@ -205,8 +218,50 @@ final class PaymentRun: Model, RegionScoped, @unchecked Sendable {
     @OptionalField(key: "approved_at") var approvedAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+    /// While running: entitlements written so far of those left to pay when it (re)started,
+    /// and when it last wrote a batch. A run that stops writing has stopped (server restarted).
+    @OptionalField(key: "progress_done") var progressDone: Int?
+    @OptionalField(key: "progress_total") var progressTotal: Int?
+    @OptionalField(key: "progress_at") var progressAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $month, $regionCode, $status, $startedBy, $finishedAt, $payments, $totalFen, $approvedBy, $approvedAt, $createdAt, $updatedAt,
+         $progressDone, $progressTotal, $progressAt]
+    }
     init() {}
+
+    /// A run writes a batch every second or so; two minutes of silence means it stopped.
+    static let stalledAfter: TimeInterval = 120
+
+    /// Running now, not stopped half way.
+    func isRunning(now: Date = Date()) -> Bool {
+        status == Status.running.rawValue && now.timeIntervalSince(progressAt ?? createdAt ?? .distantPast) < Self.stalledAfter
+    }
+
+    /// Stopped half way (the server stopped): starting it again completes it.
+    func isStalled(now: Date = Date()) -> Bool { status == Status.running.rawValue && !isRunning(now: now) }
+
+    var percentDone: Int {
+        guard let total = progressTotal, total > 0 else { return 0 }
+        return min(100, (progressDone ?? 0) * 100 / total)
+    }
+}
+
+/// A run's progress, so the web page (and anyone else) can follow a long run.
+struct AddPaymentRunProgress: AsyncMigration {
+    var name: String { "017_AddPaymentRunProgress" }
+
+    func prepare(on database: any Database) async throws {
+        for (column, type) in [("progress_done", DatabaseSchema.DataType.int), ("progress_total", .int), ("progress_at", .datetime)] {
+            try await database.schema(PaymentRun.schema).field(FieldKey(stringLiteral: column), type).update()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        for column in ["progress_done", "progress_total", "progress_at"] {
+            try await database.schema(PaymentRun.schema).deleteField(FieldKey(stringLiteral: column)).update()
+        }
+    }
 }
 
 /// One payment: an entitlement for a month. The pair is unique, so no run pays twice.
@@ -224,6 +279,7 @@ final class Payment: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "amount_fen") var amountFen: Int
     @Field(key: "payment_form") var paymentForm: String
 
+    var properties: [any AnyProperty] { [$id, $runID, $entitlementID, $elderID, $regionCode, $benefitType, $month, $amountFen, $paymentForm] }
     init() {}
 }
 
@@ -245,6 +301,9 @@ final class Overpayment: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "status") var status: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $entitlementID, $elderID, $regionCode, $benefitType, $months, $amountFen, $reason, $status, $createdAt]
+    }
     init() {}
 }
 
@@ -392,6 +451,10 @@ final class PaymentAdjustment: Model, RegionScoped, @unchecked Sendable {
     @OptionalField(key: "run_id") var runID: UUID?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
+    var properties: [any AnyProperty] {
+        [$id, $entitlementID, $elderID, $regionCode, $benefitType, $paymentForm, $forMonth, $amountFen, $reason, $createdBy, $status, $paidMonth,
+         $runID, $createdAt]
+    }
     init() {}
 }
 

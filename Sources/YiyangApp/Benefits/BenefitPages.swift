@@ -244,19 +244,28 @@ struct BenefitPages: RouteCollection {
 
     // MARK: runs
 
+    struct RunForm: Content { var month: String?; var region: String? }
+
+    /// Starts the run in the background and shows its page, which follows the progress.
     @Sendable func startRun(req: Request) async throws -> Response {
         let actor = try req.require(.benefitsManage)
-        let month = try BenefitsAPI.month(try req.content.decode(MonthForm.self).month)
-        let run = try await PaymentRuns.run(month: month, region: actor.region, actor: actor.username, db: req.db)
-        try await AuditLog.record(on: req, action: .paymentRunComputed, entityType: "payment_run", entityID: run.id?.uuidString, region: actor.region.value,
-                                  after: ["month": month.description, "payments": String(run.payments), "totalFen": String(run.totalFen)])
+        let form = try req.content.decode(RunForm.self)
+        let month = try BenefitsAPI.month(form.month)
+        let region = try form.region.flatMap { $0.isEmpty ? nil : $0 }.map { try req.requireInScope($0, field: "region") } ?? actor.region
+        let run = try await PaymentRunJobs.start(month: month, region: region, req: req)
         return req.redirect(to: "/benefits/runs/\(run.id!.uuidString)")
     }
 
     struct SummaryLine: Encodable { var name: String; var payments: Int; var total: String }
-    struct RunPage: Encodable {
-        var id: String; var month: String; var region: String; var status: String; var payments: Int; var total: String
+    /// `linked`: a run of a region above the viewer's is named but not linked (it would answer 404).
+    struct ShareLine: Encodable { var id: String; var region: String; var status: String; var payments: Int; var total: String; var isThis: Bool; var linked: Bool }
+    struct RunPage: Encodable, SelfRefreshing {
+        var id: String; var month: String; var region: String; var regionCode: String; var status: String; var payments: Int; var total: String
         var lines: [SummaryLine]; var canApprove: Bool; var approvedBy: String?
+        var running: Bool; var stalled: Bool; var canContinue: Bool; var percent: Int; var done: Int; var toDo: Int
+        /// Shown when other runs paid some of the region's month: every run's share and the whole.
+        var shares: [ShareLine]; var monthPayments: Int; var monthTotal: String
+        var refreshSeconds: String? { running ? "2" : nil }
     }
 
     @Sendable func showRun(req: Request) async throws -> Response {
@@ -264,10 +273,22 @@ struct BenefitPages: RouteCollection {
         let l = req.locale
         let run = try await req.findScoped(PaymentRun.self, try BenefitsAPI.runID(req))
         let summary = try await PaymentRuns.summary(run, db: req.db)
+        let shares = try await PaymentRuns.regionMonth(of: run, db: req.db)
+        let regionName = try await req.scoped(Region.self).filter(\.$id == run.regionCode).first()?.name
+        let overlapping = shares.contains { !$0.isThisRun }
+        let scope = try req.regionScope()
         return try await WebPage.render("benefit-run", title: UIStrings.text("bn_run", l) + " · " + run.month, RunPage(
-            id: run.id!.uuidString, month: run.month, region: run.regionCode, status: Self.statusName(run.status, l), payments: run.payments,
+            id: run.id!.uuidString, month: run.month, region: regionName.map { "\($0)（\(run.regionCode)）" } ?? run.regionCode, regionCode: run.regionCode,
+            status: Self.statusName(run.status, l), payments: run.payments,
             total: Fen.yuan(run.totalFen), lines: summary.map { SummaryLine(name: PaymentRuns.lineName($0.benefit, l), payments: $0.payments, total: Fen.yuan($0.fen)) },
-            canApprove: actor.has(.benefitsManage) && run.status == PaymentRun.Status.computed.rawValue, approvedBy: run.approvedBy), req: req)
+            canApprove: actor.has(.benefitsManage) && run.status == PaymentRun.Status.computed.rawValue, approvedBy: run.approvedBy,
+            running: run.isRunning(), stalled: run.isStalled(), canContinue: run.isStalled() && actor.has(.benefitsManage),
+            percent: run.percentDone, done: run.progressDone ?? 0, toDo: run.progressTotal ?? 0,
+            shares: overlapping ? shares.map { ShareLine(id: $0.runId.uuidString, region: "\($0.regionName)（\($0.regionCode)）",
+                                                          status: Self.statusName($0.status, l), payments: $0.payments,
+                                                          total: Fen.yuan($0.totalFen), isThis: $0.isThisRun,
+                                                          linked: scope.allows($0.regionCode)) } : [],
+            monthPayments: shares.reduce(0) { $0 + $1.payments }, monthTotal: Fen.yuan(shares.reduce(0) { $0 + $1.totalFen })), req: req)
     }
 
     @Sendable func approveRun(req: Request) async throws -> Response {

@@ -305,11 +305,20 @@ struct BenefitsAPI: RouteCollection {
 
     struct RunView: Content {
         struct Line: Content { var benefitType: String; var name: String; var payments: Int; var totalFen: Int }
+        /// While running: entitlements written of those left to pay; `stalled` when it stopped half way.
+        struct Progress: Content { var done: Int; var total: Int?; var at: Date?; var stalled: Bool }
         var id: UUID; var month: String; var regionCode: String; var status: String; var payments: Int; var totalFen: Int
         var startedBy: String; var finishedAt: Date?; var approvedBy: String?; var approvedAt: Date?; var byBenefit: [Line]?
-        init(_ r: PaymentRun, byBenefit: [Line]? = nil) {
+        var progress: Progress?
+        /// The month's payments to the region's people by every run that wrote some (see `PaymentRuns.regionMonth`).
+        var regionMonth: [PaymentRuns.Share]?
+        init(_ r: PaymentRun, byBenefit: [Line]? = nil, regionMonth: [PaymentRuns.Share]? = nil) {
             id = r.id!; month = r.month; regionCode = r.regionCode; status = r.status; payments = r.payments; totalFen = r.totalFen
             startedBy = r.startedBy; finishedAt = r.finishedAt; approvedBy = r.approvedBy; approvedAt = r.approvedAt; self.byBenefit = byBenefit
+            if r.status == PaymentRun.Status.running.rawValue {
+                progress = Progress(done: r.progressDone ?? 0, total: r.progressTotal, at: r.progressAt, stalled: r.isStalled())
+            }
+            self.regionMonth = regionMonth
         }
     }
 
@@ -327,24 +336,29 @@ struct BenefitsAPI: RouteCollection {
         return Paged(items: rows.map { RunView($0) }, page: page.page, per: page.per, total: total)
     }
 
-    struct RunBody: Content { var month: String; var region: String? }
+    struct RunBody: Content { var month: String; var region: String?; var background: Bool? }
 
-    /// Computes (or completes) the month's roll for a region; safe to call again.
-    @Sendable func startRun(req: Request) async throws -> RunView {
+    /// Computes (or completes) the month's roll for a region; safe to call again. With
+    /// `background`, answers 202 at once with the run, whose progress `GET` then follows.
+    @Sendable func startRun(req: Request) async throws -> Response {
         let actor = try req.require(.benefitsManage)
         let body = try req.content.decode(RunBody.self)
         let month = try Self.month(body.month)
         let region = try body.region.map { try req.requireInScope($0, field: "region") } ?? actor.region
+        if body.background == true {
+            let run = try await PaymentRunJobs.start(month: month, region: region, req: req)
+            return try await RunView(run).encodeResponse(status: .accepted, for: req)
+        }
         let run = try await PaymentRuns.run(month: month, region: region, actor: actor.username, db: req.db)
         try await AuditLog.record(on: req, action: .paymentRunComputed, entityType: "payment_run", entityID: run.id?.uuidString, region: region.value,
                                   after: ["month": month.description, "payments": String(run.payments), "totalFen": String(run.totalFen)])
-        return try await Self.runView(run, req: req)
+        return try await Self.runView(run, req: req).encodeResponse(for: req)
     }
 
     static func runView(_ run: PaymentRun, req: Request) async throws -> RunView {
         RunView(run, byBenefit: try await PaymentRuns.summary(run, db: req.db).map {
             .init(benefitType: $0.benefit, name: PaymentRuns.lineName($0.benefit, req.locale), payments: $0.payments, totalFen: $0.fen)
-        })
+        }, regionMonth: try await PaymentRuns.regionMonth(of: run, db: req.db))
     }
 
     @Sendable func showRun(req: Request) async throws -> RunView {

@@ -31,6 +31,7 @@ enum PaymentRuns {
         let unpaid: SQLQueryString = " AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.entitlement_id = entitlements.id AND p.month = \(bind: m))"
         // What is left to pay: a resumed run's progress starts where the last one stopped.
         let total = try await sql.raw(payable("SELECT COUNT(*) AS n") + unpaid).first()?.decode(column: "n", as: Int.self) ?? 0
+        try await recordProgress(run, done: 0, total: total, on: sql)
         var after: UUID? = nil
         var done = 0, batch = 0
         while true {
@@ -55,6 +56,7 @@ enum PaymentRuns {
             after = try rows.last!.decode(column: "id", as: UUID.self)
             done += rows.count
             batch += 1
+            try await recordProgress(run, done: done, total: total, on: sql)
             await progress(done, total)
             try afterBatch(batch)
         }
@@ -66,6 +68,16 @@ enum PaymentRuns {
         return try await finish(run, db: db)
     }
 
+    /// Written after every batch, outside any transaction: the page of a running run reads it.
+    static func recordProgress(_ run: PaymentRun, done: Int, total: Int, on sql: any SQLDatabase) async throws {
+        let now = Date()
+        try await sql.raw("""
+            UPDATE payment_runs SET progress_done = \(bind: done), progress_total = \(bind: total), progress_at = \(bind: now)
+            WHERE id = \(bind: run.id!)
+            """).run()
+        run.progressDone = done; run.progressTotal = total; run.progressAt = now
+    }
+
     /// The run of the month and region, made if new; an approved one refuses.
     static func openRun(month: Month, region: RegionCode, actor: String, db: any Database) async throws -> PaymentRun {
         if let existing = try await PaymentRun.query(on: db).filter(\.$month == month.description).filter(\.$regionCode == region.value).first() {
@@ -74,12 +86,13 @@ enum PaymentRuns {
                                zh: "\(month) 的发放表已审批锁定；更正请在以后月份调整", en: "The roll of \(month) is approved and locked; correct it in a later month")
             }
             existing.status = PaymentRun.Status.running.rawValue
+            existing.progressDone = 0; existing.progressTotal = nil; existing.progressAt = Date()
             try await existing.save(on: db)
             return existing
         }
         let run = PaymentRun()
         run.month = month.description; run.regionCode = region.value; run.status = PaymentRun.Status.running.rawValue
-        run.startedBy = actor; run.payments = 0; run.totalFen = 0
+        run.startedBy = actor; run.payments = 0; run.totalFen = 0; run.progressDone = 0; run.progressAt = Date()
         do {
             try await run.create(on: db)
         } catch {
@@ -125,6 +138,41 @@ enum PaymentRuns {
             .sorted { $0.0 < $1.0 }
     }
 
+    /// One run's share of a region's month.
+    struct Share: Content {
+        var runId: UUID
+        var regionCode: String
+        var regionName: String
+        var status: String
+        var payments: Int
+        var totalFen: Int
+        var isThisRun: Bool
+    }
+
+    /// Every payment of the month to people of the run's region, whichever run wrote it: runs
+    /// of a region and of the regions above or below it overlap, and each entitlement is paid
+    /// by the first one to reach it. So a city's run after its counties' shows only what they
+    /// left, and a county's run after the city's pays nothing; this shows the whole month.
+    static func regionMonth(of run: PaymentRun, db: any Database) async throws -> [Share] {
+        let sql = db as! any SQLDatabase
+        let prefix = (RegionCode(run.regionCode)?.prefix ?? run.regionCode) + "%"
+        let rows = try await sql.raw("""
+            SELECT r.id, r.region_code, r.status, COUNT(*) AS n, CAST(SUM(p.amount_fen) AS BIGINT) AS total
+            FROM payments p JOIN payment_runs r ON r.id = p.run_id
+            WHERE p.month = \(bind: run.month) AND p.region_code LIKE \(bind: prefix)
+            GROUP BY r.id, r.region_code, r.status
+            """).all()
+        let codes = try rows.map { try $0.decode(column: "region_code", as: String.self) }
+        let names = Dictionary(try await Region.query(on: db).filter(\.$id ~~ codes).all().map { ($0.id!, $0.name) }, uniquingKeysWith: { a, _ in a })
+        return try rows.map { row in
+            let id = try row.decode(column: "id", as: UUID.self)
+            let code = try row.decode(column: "region_code", as: String.self)
+            return Share(runId: id, regionCode: code, regionName: names[code] ?? code, status: try row.decode(column: "status", as: String.self),
+                         payments: try row.decode(column: "n", as: Int.self), totalFen: try row.decode(column: "total", as: Int?.self) ?? 0,
+                         isThisRun: id == run.id)
+        }.sorted { (RegionCode($0.regionCode)?.prefix.count ?? 12, $0.regionCode) < (RegionCode($1.regionCode)?.prefix.count ?? 12, $1.regionCode) }
+    }
+
     /// A summary line's name: the benefit, or its corrections.
     static func lineName(_ code: String, _ l: UILocale) -> String {
         if code.hasSuffix(":adjustment") {
@@ -132,5 +180,35 @@ enum PaymentRuns {
             return BenefitType.name(base).text(l) + (l == .en ? " (corrections)" : "（更正）")
         }
         return BenefitType.name(code).text(l)
+    }
+}
+
+/// Runs started from the web (or the API with `background`) go on after the answer, so
+/// a region of 300,000 entitlements does not hold a browser for a minute: the run's page
+/// follows its progress from the database, refreshing itself.
+enum PaymentRunJobs {
+    static func start(month: Month, region: RegionCode, req: Request) async throws -> PaymentRun {
+        let actor = try req.requireActor()
+        if let existing = try await PaymentRun.query(on: req.db).filter(\.$month == month.description).filter(\.$regionCode == region.value).first(),
+           existing.isRunning() {
+            return existing // a second click follows the run already going
+        }
+        let run = try await PaymentRuns.openRun(month: month, region: region, actor: actor.username, db: req.db)
+        let app = req.application
+        Task {
+            do {
+                let done = try await PaymentRuns.run(month: month, region: region, actor: actor.username, db: app.db)
+                try await AuditLog.record(on: req, db: app.db, action: .paymentRunComputed, entityType: "payment_run", entityID: done.id?.uuidString,
+                                          region: region.value, after: ["month": month.description, "payments": String(done.payments),
+                                                                        "totalFen": String(done.totalFen)])
+            } catch {
+                app.logger.report(error: error)
+                // What it wrote stays written; marked as stopped at once so the page offers to finish it.
+                if let sql = app.db as? any SQLDatabase {
+                    try? await sql.raw("UPDATE payment_runs SET progress_at = \(bind: Date(timeIntervalSince1970: 0)) WHERE id = \(bind: run.id!) AND status = 'running'").run()
+                }
+            }
+        }
+        return run
     }
 }

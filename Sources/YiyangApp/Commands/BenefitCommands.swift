@@ -42,6 +42,14 @@ struct PaymentRunCommand: AsyncCommand {
         for line in try await PaymentRuns.summary(run, db: app.db) {
             context.console.print("  \(PaymentRuns.lineName(line.benefit, .zh)) \(line.benefit): \(line.payments) · \(Fen.yuan(line.fen))")
         }
+        // Runs of regions above or below paid part of this region's month: say so, with the whole.
+        let shares = try await PaymentRuns.regionMonth(of: run, db: app.db)
+        if shares.contains(where: { !$0.isThisRun }) {
+            context.console.print("本月本地区的全部发放 the region's whole month: \(shares.reduce(0) { $0 + $1.payments }) 笔 payments，合计 \(Fen.yuan(shares.reduce(0) { $0 + $1.totalFen })) 元")
+            for s in shares {
+                context.console.print("  \(s.regionName) \(s.regionCode) \(s.status)\(s.isThisRun ? "（本表 this run）" : ""): \(s.payments) · \(Fen.yuan(s.totalFen))")
+            }
+        }
     }
 }
 

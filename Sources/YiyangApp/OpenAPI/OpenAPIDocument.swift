@@ -42,6 +42,8 @@ struct APIOperation: Sendable {
     /// A component schema name, `[Name]` for an array, `Paged<Name>` for a paginated list, nil for no content.
     var response: String?
     var responseType = "application/json"
+    /// A second success status with the same content and what it means (202: started, still running).
+    var alsoStatus: (code: Int, description: String)? = nil
 }
 
 enum OpenAPIDocument {
@@ -189,8 +191,10 @@ enum OpenAPIDocument {
         .init(method: "get", path: "/api/v1/payment-runs", tag: "Benefits", summary: "Monthly payment rolls (发放表)", query: pagination, response: "Paged<PaymentRun>"),
         .init(method: "post", path: "/api/v1/payment-runs", tag: "Benefits",
               summary: "Compute or complete a month's roll for a region: idempotent and resumable; refused once the month is approved",
-              body: .json("PaymentRunStart"), response: "PaymentRun"),
-        .init(method: "get", path: "/api/v1/payment-runs/{runID}", tag: "Benefits", summary: "A roll with its totals by benefit", response: "PaymentRun"),
+              body: .json("PaymentRunStart"), response: "PaymentRun",
+              alsoStatus: (202, "With background: the run started (or was already running); GET it to follow its progress")),
+        .init(method: "get", path: "/api/v1/payment-runs/{runID}", tag: "Benefits",
+              summary: "A roll with its totals by benefit, its progress while running, and the region's month across overlapping runs", response: "PaymentRun"),
         .init(method: "post", path: "/api/v1/payment-runs/{runID}/approve", tag: "Benefits", summary: "Approve a computed roll; it is locked from then on",
               response: "PaymentRun"),
         .init(method: "get", path: "/api/v1/payment-runs/{runID}/payments", tag: "Benefits", summary: "The payments of a roll", query: pagination,
@@ -433,11 +437,20 @@ enum OpenAPIDocument {
                                     ("paymentForm", str()), ("startMonth", str()), ("endMonth", str(nullable: true)),
                                     ("status", str(enumValues: ["active", "suspended", "ended"])), ("statusReason", str(nullable: true)), ("account", str("Masked"))],
                                    required: ["id", "elderId", "benefitType", "amountFen", "startMonth", "status"])),
-            ("PaymentRunStart", object([("month", str("YYYY-MM")), ("region", str())], required: ["month"])),
+            ("PaymentRunStart", object([("month", str("YYYY-MM")), ("region", str()),
+                                        ("background", .object([("type", .string("boolean")), ("description", .string("Answer 202 at once and run in the background"))]))],
+                                       required: ["month"])),
             ("PaymentRun", object([("id", str(format: "uuid")), ("month", str()), ("regionCode", str()), ("status", str(enumValues: ["running", "computed", "approved"])),
                                    ("payments", integer), ("totalFen", integer), ("approvedBy", str(nullable: true)),
                                    ("byBenefit", arrayOf(object([("benefitType", str()), ("name", str()), ("payments", integer), ("totalFen", integer)],
-                                                                required: ["benefitType", "payments", "totalFen"])))],
+                                                                required: ["benefitType", "payments", "totalFen"]))),
+                                   ("progress", object([("done", integer), ("total", .object([("type", .array([.string("integer"), .string("null")]))])),
+                                                        ("at", str(format: "date-time")), ("stalled", .object([("type", .string("boolean"))]))],
+                                                       required: ["done", "stalled"])),
+                                   ("regionMonth", arrayOf(object([("runId", str(format: "uuid")), ("regionCode", str()), ("regionName", str()),
+                                                                   ("status", str()), ("payments", integer), ("totalFen", integer),
+                                                                   ("isThisRun", .object([("type", .string("boolean"))]))],
+                                                                  required: ["runId", "regionCode", "status", "payments", "totalFen", "isThisRun"])))],
                                   required: ["id", "month", "regionCode", "status", "payments", "totalFen"])),
             ("Payment", object([("id", str(format: "uuid")), ("entitlementId", str(format: "uuid")), ("elderId", str(format: "uuid")), ("benefitType", str()),
                                 ("month", str()), ("amountFen", integer), ("paymentForm", str())], required: ["id", "entitlementId", "month", "amountFen"])),
@@ -552,6 +565,10 @@ enum OpenAPIDocument {
             if let r = op.response {
                 responses.append((String(op.status), .object([("description", .string("OK")),
                                                               ("content", .object([(op.responseType, .object([("schema", responseSchema(r))]))]))])))
+                if let also = op.alsoStatus {
+                    responses.append((String(also.code), .object([("description", .string(also.description)),
+                                                                 ("content", .object([(op.responseType, .object([("schema", responseSchema(r))]))]))])))
+                }
             } else {
                 responses.append((String(op.status), .object([("description", .string("Done, no content"))])))
             }
