@@ -247,6 +247,8 @@ struct BenefitsTests {
             #expect(html.contains("高龄津贴") && html.contains("年满 80 周岁") && html.contains("80–89 岁 50.00"))
             #expect(html.contains("护理补贴") && html.contains("低保"), "codes appear by their Chinese names")
             #expect(!html.contains("minimum_living") && !html.contains("age_allowance"), "no raw codes for residents")
+            #expect(html.contains("养老机构运营补贴") && html.contains("第 4 级 200.00 元/人/月"))
+            #expect(html.contains("新增护理型床位建设补贴") && html.contains("在本地新增护理型床位并通过验收的养老机构") && html.contains("每张 5000.00 元（一次性）"))
 
             let id = makeID("130102", "19400505", 71)
             let elder = try await app.makeElder("郑桂兰", id: id, region: Self.village)
@@ -300,6 +302,9 @@ struct BenefitsTests {
             let noProxy = try await app.api(.POST, "/api/v1/benefit-applications", token: township,
                                             json: #"{"elderId":"\#(elder.id!)","benefitType":"age_allowance","applicantKind":"family","applicantName":"冯强"}"#)
             #expect(noProxy.apiError?.field == "applicantRelation")
+            let forHomes = try await app.api(.POST, "/api/v1/benefit-applications", token: township,
+                                             json: #"{"elderId":"\#(elder.id!)","benefitType":"institution_operating_subsidy","applicantKind":"staff"}"#)
+            #expect(forHomes.apiError?.code == "benefit.for_institutions" && forHomes.apiError?.field == "benefitType", "\(forHomes.body.string)")
             let made = try await app.api(.POST, "/api/v1/benefit-applications", token: township,
                                          json: #"{"elderId":"\#(elder.id!)","benefitType":"age_allowance","applicantKind":"family","applicantName":"冯强","applicantRelation":"儿子","note":"线上申请"}"#)
             #expect(made.status == .created, "\(made.body.string)")

@@ -491,10 +491,98 @@ struct BenefitRulesTests {
     @Test("a valid policy and the example policies have no issues")
     func validPolicies() {
         #expect(Self.valid().issues().isEmpty)
-        #expect(Self.examples.count == 4)
+        #expect(Self.examples.count == 6)
         #expect(Self.examples.filter(\.isPerUse).map(\.benefitType) == ["meal_subsidy"])
+        #expect(Self.examples.filter(\.isForInstitutions).map(\.benefitType) == ["institution_operating_subsidy", "bed_construction_subsidy"])
         for p in Self.examples { #expect(p.issues().isEmpty, "\(p.benefitType)") }
         for p in ExamplePolicies.jiangxiStyle(region: "360000000000", from: Self.month("2027-01")) { #expect(p.issues().isEmpty) }
+    }
+
+    static var operating: BenefitPolicy { examples.first { $0.benefitType == "institution_operating_subsidy" }! }
+    static var construction: BenefitPolicy { examples.first { $0.benefitType == "bed_construction_subsidy" }! }
+
+    @Test("subsidies to institutions are never a person's: no decision, whoever the person is")
+    func institutionPoliciesSkipPersons() {
+        let person = Self.person(born: Self.date(1930, 1, 1), assessment: Self.assessment(level: 4))
+        let decisions = EntitlementRules.evaluate(person, month: Self.december, policies: Self.examples)
+        #expect(!decisions.isEmpty)
+        #expect(!decisions.contains { $0.benefitType == "institution_operating_subsidy" || $0.benefitType == "bed_construction_subsidy" })
+    }
+
+    @Test("a subsidy to institutions is checked for what it needs and refuses person rules, each issue naming its field")
+    func institutionPolicyIssues() {
+        var withPersonAmount = Self.operating
+        withPersonAmount.amount = AmountRule(flatFen: 100)
+        #expect(withPersonAmount.issues().map(\.field) == ["amount"])
+        var withConditions = Self.operating
+        withConditions.eligibility = EligibilityRule(minAge: 60)
+        #expect(withConditions.issues().map(\.field) == ["eligibility"])
+        var noInstrument = Self.operating
+        noInstrument.institution?.instrument = nil
+        noInstrument.institution?.perResidentByLevel = [LevelAmount(level: 4, fen: 0)]
+        #expect(noInstrument.issues().map(\.field) == ["institution.instrument", "institution.perResidentByLevel"])
+        var balance = Self.operating
+        balance.paymentForm = .serviceBalance
+        balance.oneOff = true
+        #expect(balance.issues().map(\.field) == ["paymentForm", "oneOff"])
+        var noBeds = Self.construction
+        noBeds.institution?.bedKinds = []
+        noBeds.institution?.perBedFen = nil
+        #expect(noBeds.issues().map(\.field) == ["institution.bedKinds", "institution.perBedFen"])
+        #expect(noBeds.issues().allSatisfy { !$0.message.zh.isEmpty && !$0.message.en.isEmpty })
+    }
+
+    @Test("the service list says in plain words which institutions get what")
+    func institutionPlainWords() {
+        #expect(Self.operating.plainEligibility(names: Self.names).zh == "在本地备案的养老机构，按每月末在院、经能力评估（gbt42195-2022）为相应等级的老年人人数计")
+        #expect(Self.operating.plainAmount().zh == "第 2 级 100.00；第 3 级 100.00；第 4 级 200.00 元/人/月")
+        #expect(Self.construction.plainEligibility(names: Self.names).zh == "在本地新增护理型床位并通过验收的养老机构")
+        #expect(Self.construction.plainAmount().zh == "每张 5000.00 元（一次性）")
+        #expect(Self.construction.plainAmount().en == "5000.00 yuan a bed, once")
+    }
+
+    @Test("the operating subsidy counts residents on the roll at the month's end by their valid level, and says who was not counted")
+    func operatingSubsidy() throws {
+        typealias R = InstitutionMonthFacts.Resident
+        let facts = InstitutionMonthFacts(residents: [
+            R(id: UUID(), admittedOn: Self.date(2025, 3, 1), assessment: Self.assessment(level: 4)),
+            R(id: UUID(), admittedOn: Self.date(2026, 12, 31), assessment: Self.assessment(level: 4)),              // admitted on the last day: counts
+            R(id: UUID(), admittedOn: Self.date(2026, 1, 1), assessment: Self.assessment(level: 3)),
+            R(id: UUID(), admittedOn: Self.date(2026, 1, 1), dischargedOn: Self.date(2026, 12, 31), assessment: Self.assessment(level: 4)), // left: not on the roll
+            R(id: UUID(), admittedOn: Self.date(2027, 1, 2), assessment: Self.assessment(level: 4)),                // not yet
+            R(id: UUID(), admittedOn: Self.date(2026, 1, 1), assessment: Self.assessment(level: 4, validUntil: Self.date(2026, 12, 30))), // expired
+            R(id: UUID(), admittedOn: Self.date(2026, 1, 1), assessment: Self.assessment(level: 1)),                // a level without an amount
+            R(id: UUID(), admittedOn: Self.date(2026, 1, 1)),                                                      // never assessed
+        ])
+        let s = try #require(InstitutionSubsidies.decide(facts, month: Self.december, policy: Self.operating))
+        #expect(s.lines.map(\.code) == ["level_3", "level_4"])
+        #expect(s.lines.map(\.count) == [1, 2])
+        #expect(s.amountFen == 10_000 + 2 * 20_000)
+        #expect(s.notCounted.map(\.zh) == ["2 位在院老人月末没有有效的能力评估结果，不计入", "1 位在院老人的评估等级不在补贴范围内"])
+        #expect(InstitutionSubsidies.decide(facts, month: Self.month("2025-12"), policy: Self.operating) == nil, "before the policy took effect")
+    }
+
+    @Test("the construction subsidy pays the month the beds are accepted, only for the listed kinds")
+    func constructionSubsidy() throws {
+        let facts = InstitutionMonthFacts(newBeds: [
+            .init(kind: "nursing", count: 30, acceptedOn: Self.date(2026, 12, 5)),
+            .init(kind: "nursing", count: 10, acceptedOn: Self.date(2026, 11, 20)),
+            .init(kind: "general", count: 50, acceptedOn: Self.date(2026, 12, 5)),
+        ])
+        let december = try #require(InstitutionSubsidies.decide(facts, month: Self.december, policy: Self.construction))
+        #expect(december.amountFen == 30 * 500_000 && december.lines.first?.count == 30)
+        #expect(december.notCounted.map(\.zh) == ["本月验收的其他类型床位 50 张不在补贴范围内"])
+        let november = try #require(InstitutionSubsidies.decide(facts, month: Self.month("2026-11"), policy: Self.construction))
+        #expect(november.amountFen == 10 * 500_000)
+        #expect(try #require(InstitutionSubsidies.decide(facts, month: Self.month("2026-10"), policy: Self.construction)).amountFen == 0)
+    }
+
+    @Test("a policy stored before institution rules existed still reads")
+    func oldPolicyJSON() throws {
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self.examples[0])) as! [String: Any]
+        json.removeValue(forKey: "institution")
+        let back = try JSONDecoder().decode(BenefitPolicy.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(back.institution == nil && back.isForPersons)
     }
 
     @Test("exactly one amount rule")

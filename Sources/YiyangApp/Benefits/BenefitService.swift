@@ -227,6 +227,10 @@ struct BenefitService {
             throw AppError(.unprocessableEntity, "benefit.per_use", field: "benefitType",
                            zh: "“\(BenefitType.name(input.benefitType).zh)”在用餐时按人自动享受，无需申请", en: "\(input.benefitType) applies by itself at each meal; there is nothing to apply for")
         }
+        guard policy.isForPersons else {
+            throw AppError(.unprocessableEntity, "benefit.for_institutions", field: "benefitType",
+                           zh: "“\(BenefitType.name(input.benefitType).zh)”发给养老机构，不由个人申请", en: "\(input.benefitType) is paid to care institutions; a person does not apply for it")
+        }
         try await refuseIfReceived(elder.id!, policy: policy, field: "benefitType")
         let facts = try await BenefitFacts.of([elder], on: db)[elder.id!]!
         let decision = EntitlementRules.decide(facts, month: month, policy: policy, names: try await BenefitFacts.names(on: db))

@@ -90,6 +90,43 @@ public struct PerUseRule: Sendable, Hashable, Codable {
     public init(unit: String = "meal", perDay: Int? = 1) { self.unit = unit; self.perDay = perDay }
 }
 
+/// A benefit paid to a care institution, not to a person: each month per resident of an
+/// assessed level (the operating subsidy, 运营补贴), or once per newly accepted bed of some
+/// kinds (the construction subsidy, 建设补贴). Such a policy has no person eligibility and no
+/// person amount; the institutions' residents and beds decide what it pays.
+public struct InstitutionRule: Sendable, Hashable, Codable {
+    public enum Basis: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Each month, per resident on the roll at the month's end, by the level of their valid assessment.
+        case residentMonth = "resident_month"
+        /// Once, per bed of the listed kinds accepted (验收) that month.
+        case newBed = "new_bed"
+    }
+
+    public var basis: Basis
+    /// resident_month: the instrument whose valid result sets a resident's level.
+    public var instrument: String?
+    /// resident_month: the amount a resident a month by level; unlisted levels count nothing.
+    public var perResidentByLevel: [LevelAmount]?
+    /// new_bed: the bed kinds that count (`nursing` 护理型, `dementia` 认知症…).
+    public var bedKinds: [String]?
+    /// new_bed: the amount per bed, paid once.
+    public var perBedFen: Int?
+
+    public init(basis: Basis, instrument: String? = nil, perResidentByLevel: [LevelAmount]? = nil, bedKinds: [String]? = nil, perBedFen: Int? = nil) {
+        self.basis = basis; self.instrument = instrument; self.perResidentByLevel = perResidentByLevel; self.bedKinds = bedKinds; self.perBedFen = perBedFen
+    }
+
+    /// Names of the bed kinds for the service list.
+    public static func bedKindName(_ code: String) -> LocalizedText {
+        switch code {
+        case "nursing": return .init(zh: "护理型床位", en: "nursing beds")
+        case "dementia": return .init(zh: "认知症照护床位", en: "dementia care beds")
+        case "general": return .init(zh: "普通床位", en: "general beds")
+        default: return .init(zh: code, en: code)
+        }
+    }
+}
+
 public enum PaymentForm: String, Sendable, Hashable, Codable, CaseIterable {
     /// Money to the person's account.
     case cash
@@ -122,11 +159,16 @@ public struct BenefitPolicy: Sendable, Hashable, Codable {
     /// never an entitlement or a payment run; the amount is per use.
     public var perUse: PerUseRule?
     public var isPerUse: Bool { perUse != nil }
+    /// Paid to care institutions for their residents or new beds, never to a person.
+    public var institution: InstitutionRule?
+    public var isForInstitutions: Bool { institution != nil }
+    /// Decided person by person (scans, cases, entitlements, explanations).
+    public var isForPersons: Bool { institution == nil }
 
     public init(id: UUID = UUID(), benefitType: String, version: Int = 1, regionCode: String, effectiveFrom: Month, effectiveTo: Month? = nil,
                 eligibility: EligibilityRule, amount: AmountRule, paymentForm: PaymentForm = .cash, payer: String, summary: String, basis: String,
-                oneOff: Bool? = nil, perUse: PerUseRule? = nil) {
-        self.perUse = perUse
+                oneOff: Bool? = nil, perUse: PerUseRule? = nil, institution: InstitutionRule? = nil) {
+        self.perUse = perUse; self.institution = institution
         self.id = id; self.benefitType = benefitType; self.version = version; self.regionCode = regionCode
         self.effectiveFrom = effectiveFrom; self.effectiveTo = effectiveTo; self.eligibility = eligibility; self.amount = amount
         self.paymentForm = paymentForm; self.payer = payer; self.summary = summary; self.basis = basis; self.oneOff = oneOff
@@ -142,6 +184,10 @@ public struct BenefitPolicy: Sendable, Hashable, Codable {
         if regionCode.count != 12 || RegionCode(regionCode) == nil { add("regionCode", "区划代码应为 12 位", "regionCode must be 12 digits") }
         if let to = effectiveTo, to < effectiveFrom { add("effectiveTo", "截止月份早于起始月份", "effectiveTo is before effectiveFrom") }
         let rules = [amount.flatFen != nil, amount.byAge != nil, amount.byLevel != nil].filter { $0 }.count
+        if let rule = institution {
+            out += institutionIssues(rule, personRules: rules)
+            return out
+        }
         if rules != 1 { add("amount", "金额规则须且只能选一种：固定金额、按年龄段或按评估等级", "Give exactly one amount rule: flat, by age or by level") }
         if let f = amount.flatFen, f <= 0 { add("amount", "金额须大于 0", "The amount must be above 0") }
         if let bands = amount.byAge {
@@ -165,11 +211,45 @@ public struct BenefitPolicy: Sendable, Hashable, Codable {
         if let min = eligibility.minAge, let max = eligibility.maxAge, max < min { add("eligibility.maxAge", "年龄上限低于下限", "maxAge is below minAge") }
         return out
     }
+
+    private func institutionIssues(_ rule: InstitutionRule, personRules: Int) -> [ValidationIssue] {
+        var out: [ValidationIssue] = []
+        func add(_ field: String, _ zh: String, _ en: String) { out.append(.init(field: field, rule: "policy.\(field)", message: .init(zh: zh, en: en))) }
+        if personRules > 0 { add("amount", "发给机构的补贴不设个人金额规则，金额写在 institution 中", "A subsidy to institutions has no person amount; give it in institution") }
+        if eligibility != EligibilityRule() { add("eligibility", "发给机构的补贴不设个人条件", "A subsidy to institutions has no person conditions") }
+        if paymentForm != .cash { add("paymentForm", "发给机构的补贴只能是现金", "A subsidy to institutions is paid in cash") }
+        if isPerUse { add("perUse", "发给机构的补贴不能按次使用", "A subsidy to institutions is not per use") }
+        switch rule.basis {
+        case .residentMonth:
+            if (rule.instrument ?? "").isEmpty { add("institution.instrument", "按在院老人发放须指定评估工具", "Give the assessment instrument that sets residents' levels") }
+            let levels = rule.perResidentByLevel ?? []
+            if levels.isEmpty || levels.contains(where: { $0.fen <= 0 }) {
+                add("institution.perResidentByLevel", "须列出各等级每人每月的金额（大于 0）", "List an amount above 0 a resident a month for each level")
+            }
+            if Set(levels.map(\.level)).count != levels.count { add("institution.perResidentByLevel", "同一等级只能有一个金额", "Each level may have one amount only") }
+            if isOneOff { add("oneOff", "按在院老人发放的补贴按月发放", "A per-resident subsidy is monthly") }
+        case .newBed:
+            if (rule.bedKinds ?? []).isEmpty { add("institution.bedKinds", "须指定计入的床位类型（如护理型床位）", "Give the bed kinds that count (nursing, say)") }
+            if (rule.perBedFen ?? 0) <= 0 { add("institution.perBedFen", "每张床位的金额须大于 0", "The amount per bed must be above 0") }
+        }
+        return out
+    }
 }
 
 extension BenefitPolicy {
     /// Who qualifies, in a sentence for the public service list.
     public func plainEligibility(names: CodeNames) -> LocalizedText {
+        if let rule = institution {
+            switch rule.basis {
+            case .residentMonth:
+                return .init(zh: "在本地备案的养老机构，按每月末在院、经能力评估（\(rule.instrument ?? "")）为相应等级的老年人人数计",
+                             en: "Care institutions registered here, by the residents on their roll at each month's end at the assessed levels (\(rule.instrument ?? ""))")
+            case .newBed:
+                let kinds = (rule.bedKinds ?? []).map(InstitutionRule.bedKindName)
+                return .init(zh: "在本地新增" + kinds.map(\.zh).joined(separator: "、") + "并通过验收的养老机构",
+                             en: "Care institutions here that add " + kinds.map(\.en).joined(separator: " or ") + ", once accepted")
+            }
+        }
         let e = eligibility
         var zh: [String] = [], en: [String] = []
         switch (e.minAge, e.maxAge) {
@@ -202,6 +282,16 @@ extension BenefitPolicy {
 
     /// The standard: amounts by band, level, or one amount.
     public func plainAmount() -> LocalizedText {
+        if let rule = institution {
+            switch rule.basis {
+            case .residentMonth:
+                let levels = rule.perResidentByLevel ?? []
+                return .init(zh: levels.map { "第 \($0.level) 级 \(Fen.yuan($0.fen))" }.joined(separator: "；") + " 元/人/月",
+                             en: levels.map { "level \($0.level): \(Fen.yuan($0.fen))" }.joined(separator: "; ") + " yuan a resident a month")
+            case .newBed:
+                return .init(zh: "每张 \(Fen.yuan(rule.perBedFen ?? 0)) 元（一次性）", en: "\(Fen.yuan(rule.perBedFen ?? 0)) yuan a bed, once")
+            }
+        }
         let per = isOneOff ? ("元（一次性）", "yuan, once") : ("元/月", "yuan a month")
         let unitZh = paymentForm == .cash ? per.0 : per.0 + "（服务额度，用于购买服务）"
         let unitEn = paymentForm == .cash ? per.1 : per.1 + " (a service balance)"

@@ -76,7 +76,9 @@ public enum EntitlementRules {
     }
 
     /// Every benefit type with a policy for the person's residence, decided.
-    public static func evaluate(_ facts: PersonFacts, month: Month, policies: [BenefitPolicy], names: CodeNames = CodeNames()) -> [BenefitDecision] {
+    public static func evaluate(_ facts: PersonFacts, month: Month, policies all: [BenefitPolicy], names: CodeNames = CodeNames()) -> [BenefitDecision] {
+        // Subsidies to institutions are never a person's.
+        let policies = all.filter(\.isForPersons)
         let types = Array(Set(policies.map(\.benefitType))).sorted()
         return types.compactMap { type in
             policy(for: type, region: facts.residenceRegion, month: month, among: policies).map { decide(facts, month: month, policy: $0, names: names) }
@@ -218,6 +220,18 @@ public enum ExamplePolicies {
                                                      AgeAmount(minAge: 90, maxAge: nil, fen: 800)]),
                           payer: "县（区）财政", summary: "60 岁以上老年人在助餐点用餐每餐补贴 3 元，80 岁以上 5 元，90 岁以上 8 元，每天限一餐。",
                           basis: "示例：参照各地老年助餐服务补贴做法（演示数据，非正式标准）", perUse: PerUseRule(unit: "meal", perDay: 1)),
+            BenefitPolicy(benefitType: "institution_operating_subsidy", regionCode: region, effectiveFrom: month,
+                          eligibility: EligibilityRule(), amount: AmountRule(),
+                          payer: "市、县（区）财政", summary: "养老机构按月末在院的失能老年人领取运营补贴：完全失能每人每月 200 元，中度、重度失能每人每月 100 元。",
+                          basis: "示例：参照江西省养老机构运营补贴标准（演示数据，非正式标准）",
+                          institution: InstitutionRule(basis: .residentMonth, instrument: "gbt42195-2022",
+                                                       perResidentByLevel: [LevelAmount(level: 2, fen: 10_000), LevelAmount(level: 3, fen: 10_000),
+                                                                            LevelAmount(level: 4, fen: 20_000)])),
+            BenefitPolicy(benefitType: "bed_construction_subsidy", regionCode: region, effectiveFrom: month,
+                          eligibility: EligibilityRule(), amount: AmountRule(),
+                          payer: "市级财政", summary: "养老机构新增护理型床位，验收合格后按床位数一次性领取建设补贴。",
+                          basis: "示例：参照各地新增护理型床位建设补贴做法（演示数据，金额为假设，非正式标准）", oneOff: true,
+                          institution: InstitutionRule(basis: .newBed, bedKinds: ["nursing"], perBedFen: 500_000)),
         ]
     }
 }
