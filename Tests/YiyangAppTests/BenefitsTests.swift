@@ -469,6 +469,17 @@ struct BenefitsTests {
             #expect(list.body.string.contains("80–89 岁 80.00") && list.body.string.contains("长安区财政"))
             let other = try await Browser(app).get("/service-list?region=130104000000")
             #expect(other.body.string.contains("80–89 岁 50.00"), "another county keeps the city's")
+            // A subsidy to institutions through the same form: person conditions refused, then published.
+            let withAge = try await bureau.post("/benefits/policies", [("benefitType", "bed_construction_subsidy"), ("regionCode", "130102000000"), ("effectiveFrom", "2026-01"),
+                                                                       ("minAge", "60"), ("amountKind", "institution_beds"), ("bedKind", "nursing"), ("perBedYuan", "8000"),
+                                                                       ("paymentForm", "cash"), ("payer", "长安区财政"), ("summary", "新增护理型床位建设补贴"), ("basis", "长安区文件")])
+            #expect(withAge.status == .unprocessableEntity && withAge.body.string.contains("发给机构的补贴不设个人条件"))
+            let beds = try await bureau.post("/benefits/policies", [("benefitType", "bed_construction_subsidy"), ("regionCode", "130102000000"), ("effectiveFrom", "2026-01"),
+                                                                    ("amountKind", "institution_beds"), ("bedKind", "nursing"), ("perBedYuan", "8000"),
+                                                                    ("paymentForm", "cash"), ("payer", "长安区财政"), ("summary", "新增护理型床位建设补贴"), ("basis", "长安区文件")])
+            #expect(beds.status == .seeOther, "\(beds.body.string.prefix(400))")
+            let withBeds = try await Browser(app).get("/service-list?region=130102000000")
+            #expect(withBeds.body.string.contains("每张 8000.00 元（一次性）") && withBeds.body.string.contains("在本地新增护理型床位并通过验收的养老机构"))
         }
     }
 

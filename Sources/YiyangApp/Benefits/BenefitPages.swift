@@ -466,7 +466,8 @@ struct BenefitPolicyPages: RouteCollection {
         let actor = try req.require(.benefitsManage)
         var v: [String: String] = [:]
         for key in ["benefitType", "regionCode", "effectiveFrom", "effectiveTo", "minAge", "maxAge", "instrument", "minLevel", "maxLevel",
-                    "notWhileReceiving", "amountKind", "flatYuan", "ageBands", "levelAmounts", "paymentForm", "payer", "summary", "basis", "notInInstitution", "oneOff"] {
+                    "notWhileReceiving", "amountKind", "flatYuan", "ageBands", "levelAmounts", "paymentForm", "payer", "summary", "basis", "notInInstitution", "oneOff",
+                    "residentInstrument", "residentLevels", "bedKind", "perBedYuan"] {
             v[key] = ((try? req.content.get(String.self, at: key)) ?? "").trimmingCharacters(in: .whitespaces)
         }
         let cats = (try? req.content.get([String].self, at: "categoriesAny")) ?? []
@@ -478,6 +479,7 @@ struct BenefitPolicyPages: RouteCollection {
         let to = v["effectiveTo"]!.isEmpty ? nil : Month(v["effectiveTo"]!)
         if !v["effectiveTo"]!.isEmpty && to == nil { return try await fail("截止月份应为 YYYY-MM", "effectiveTo must be YYYY-MM") }
         var amount = AmountRule()
+        var institution: InstitutionRule? = nil
         switch v["amountKind"] {
         case "flat":
             guard let y = Double(v["flatYuan"]!) else { return try await fail("请填写每月金额（元）", "Give the monthly amount in yuan") }
@@ -488,6 +490,14 @@ struct BenefitPolicyPages: RouteCollection {
         case "level":
             guard let levels = Self.levelAmounts(v["levelAmounts"]!) else { return try await fail("等级金额写法如：2:50, 3:100, 4:150", "Write level amounts like 2:50, 3:100, 4:150") }
             amount.byLevel = levels
+        case "institution_residents":
+            guard let levels = Self.levelAmounts(v["residentLevels"]!) else {
+                return try await fail("每人每月的等级金额写法如：2:100, 3:100, 4:200", "Write amounts a resident a month like 2:100, 3:100, 4:200")
+            }
+            institution = InstitutionRule(basis: .residentMonth, instrument: v["residentInstrument"]!.isEmpty ? nil : v["residentInstrument"], perResidentByLevel: levels)
+        case "institution_beds":
+            guard let y = Double(v["perBedYuan"]!) else { return try await fail("请填写每张床位的金额（元）", "Give the amount per bed in yuan") }
+            institution = InstitutionRule(basis: .newBed, bedKinds: v["bedKind"]!.isEmpty ? [] : [v["bedKind"]!], perBedFen: Int((y * 100).rounded()))
         default:
             return try await fail("请选择金额规则", "Choose an amount rule")
         }
@@ -503,7 +513,8 @@ struct BenefitPolicyPages: RouteCollection {
                                          notWhileReceiving: v["notWhileReceiving"]!.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
                                          notInInstitution: v["notInInstitution"] == "true"),
             amount: amount, paymentForm: PaymentForm(rawValue: v["paymentForm"]!) ?? .cash,
-            payer: v["payer"]!, summary: v["summary"]!, basis: v["basis"]!, oneOff: v["oneOff"] == "true" ? true : nil)
+            payer: v["payer"]!, summary: v["summary"]!, basis: v["basis"]!, oneOff: v["oneOff"] == "true" || institution?.basis == .newBed ? true : nil,
+            institution: institution)
         if let issue = policy.issues().first { return try await fail(issue.message.zh, issue.message.en) }
         if policy.payer.isEmpty || policy.summary.isEmpty || policy.basis.isEmpty {
             return try await fail("请填写支付主体、服务内容和政策依据，它们会出现在公开的服务清单上", "Fill in payer, summary and basis: the public service list shows them")
