@@ -56,15 +56,14 @@ struct ServiceOrders {
                            zh: "本地区服务目录中没有“\(code)”这项服务（或不在有效期内）", en: "The menu of this region has no service \"\(code)\" in force")
         }
         // The contracts in force here with an active provider; the nearest region's wins.
-        let chosen = try await ServiceReads.contracts(regions: Self.lineage(elder.residenceRegion), day: day, providerID: providerID, on: db)
+        let contract = try await ServiceReads.contracts(regions: Self.lineage(elder.residenceRegion), day: day, providerID: providerID, on: db)
             .filter { elder.residenceRegion.hasPrefix(RegionCode($0.regionCode)?.prefix ?? "") && $0.covers(day) && $0.prices[code] != nil }
             .max { (RegionCode($0.regionCode)?.prefix.count ?? 0) < (RegionCode($1.regionCode)?.prefix.count ?? 0) }
-        guard let chosen else {
+        guard let contract else {
             throw AppError(.unprocessableEntity, "order.no_provider", field: "service",
                            zh: "\(day) 没有服务商签约在本地区提供“\(item.name)”", en: "No provider is contracted for \(item.name) here on \(day)")
         }
-        guard let provider = try await ServiceReads.provider(chosen.providerID, on: db) else { throw AppError.notFound() }
-        let contract = chosen
+        guard let provider = try await ServiceReads.provider(contract.providerID, on: db) else { throw AppError.notFound() }
         guard let facts = try await BenefitFacts.of([elder], on: db, today: day)[elder.id!] else { throw AppError.notFound() }
         let list = contract.prices[code] ?? item.listPriceFen
         let price = PriceTiers.price(listFen: list, tierPrices: item.tierPrices, personTiers: PriceTiers.of(facts, on: day))
