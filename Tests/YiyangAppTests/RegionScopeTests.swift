@@ -72,7 +72,7 @@ struct RegionScopeTests {
             "userID": sibling.id!.uuidString,
             "auditID": audit.id!.uuidString,
             "elderID": elder.id!.uuidString,
-        ]) { a, _ in a }, secrets: ["秘密服务社", "秘密食堂"] + ["建北", "demo_township\"", sibling.id!.uuidString, audit.id!.uuidString, "130102001001", "东风社区",
+        ]) { a, _ in a }, secrets: ["秘密服务社", "秘密食堂", "秘密养老院"] + ["建北", "demo_township\"", sibling.id!.uuidString, audit.id!.uuidString, "130102001001", "东风社区",
                      elder.id!.uuidString, "周秘密", assessment.id!.uuidString, result.id!.uuidString,
                      benefitCase.id!.uuidString, run.id!.uuidString, over.id!.uuidString])
     }
@@ -112,7 +112,15 @@ struct RegionScopeTests {
         statement.regionCode = region; statement.kind = "visits"; statement.partyID = provider.id!; statement.partyName = "秘密服务社"; statement.month = "2026-11"
         statement.status = "draft"; statement.totalsJSON = "{}"; statement.createdBy = "x"
         try await statement.create(on: app.db)
-        return ["providerID": provider.id!.uuidString, "caregiverID": caregiver.id!.uuidString, "pointID": point.id!.uuidString,
+        let home = Institution()
+        home.regionCode = region; home.name = "秘密养老院"; home.creditCode = "52130102MJSECRET01"; home.operatorKind = "private"; home.address = ""
+        home.accountMasked = ""; home.active = true; home.createdBy = "x"
+        try await home.create(on: app.db)
+        let resident = InstitutionResident()
+        resident.institutionID = home.id!; resident.regionCode = region; resident.elderID = elder.id!; resident.admittedOn = "2026-01-01"; resident.createdBy = "x"
+        try await resident.create(on: app.db)
+        return ["institutionID": home.id!.uuidString, "residentID": resident.id!.uuidString,
+                "providerID": provider.id!.uuidString, "caregiverID": caregiver.id!.uuidString, "pointID": point.id!.uuidString,
                 "orderID": order.id!.uuidString, "complaintID": complaint.id!.uuidString, "returnVisitID": returnVisit.id!.uuidString,
                 "mealOrderID": meal.id!.uuidString, "statementID": statement.id!.uuidString]
     }
@@ -217,7 +225,8 @@ struct RegionScopeTests {
                             "BenefitCase", "Entitlement", "PaymentRun", "Payment", "Overpayment", "BenefitAttachment",
                             "PaymentAdjustment", "LivenessEvidence", "FamilyLink", "ServicePoint", "ServiceProvider", "ProviderContract",
                             "Caregiver", "CaregiverCertificate", "ServiceAccount", "ServiceItem", "ServiceHome", "ServiceOrder",
-                            "ServiceBalanceDebit", "ReturnVisit", "ServiceComplaint", "MealMenu", "MealOrder", "ServiceStatement"]
+                            "ServiceBalanceDebit", "ReturnVisit", "ServiceComplaint", "MealMenu", "MealOrder", "ServiceStatement",
+                            "Institution", "InstitutionResident", "InstitutionBeds", "InstitutionPayment"]
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
             for model in scopedModels {

@@ -38,7 +38,8 @@ public enum YiyangMain {
                         let report = try await DemoElders.add(DemoData.serveElders, seed: 1, app: app, progress: nil)
                         let assessments = try await DemoAssessments.add(seed: 1, app: app)
                         let orders = try await DemoServices.add(seed: 1, app: app)
-                        app.logger.notice("demo data loaded: \(report.imported) elderly people, \(assessments) assessments, \(orders) service orders")
+                        let residents = try await DemoInstitutions.add(app: app)
+                        app.logger.notice("demo data loaded: \(report.imported) elderly people, \(assessments) assessments, \(orders) service orders, \(residents) institution residents")
                     }
                     if try await DemoData.isDemoInstallation(app.db) { print(DemoData.banner()) }
                 }

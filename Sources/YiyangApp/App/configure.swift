@@ -100,6 +100,8 @@ enum Migrations {
         app.migrations.add(CreateHomeServices())
         app.migrations.add(GrantNewPermissions(permissions: [.servicesManage, .servicesDispatch, .servicesVisit, .servicesMeals], version: "016"))
         app.migrations.add(AddPaymentRunProgress())
+        app.migrations.add(CreateInstitutions())
+        app.migrations.add(GrantNewPermissions(permissions: [.institutionsManage], version: "019"))
     }
 }
 

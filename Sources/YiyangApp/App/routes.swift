@@ -42,6 +42,7 @@ func routes(_ app: Application) throws {
     try apiAccount.register(collection: BenefitsAPI())
     try apiAccount.register(collection: PortalAPI())
     try apiAccount.register(collection: HomeServicesAPI())
+    try apiAccount.register(collection: InstitutionsAPI())
 
     let web = authenticated.grouped(CSRFMiddleware())
     try web.register(collection: home)
@@ -63,6 +64,7 @@ func routes(_ app: Application) throws {
     try webAccount.register(collection: PortalPages())
     try webAccount.register(collection: FamilyLinkPages())
     try webAccount.register(collection: HomeServicePages())
+    try webAccount.register(collection: InstitutionPages())
     try webAccount.register(collection: PortalServicePages())
 }
 

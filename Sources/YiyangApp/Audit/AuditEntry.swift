@@ -132,6 +132,7 @@ enum AuditAction: String, CaseIterable, Codable {
     case familyLinkConfirmed = "family_link.confirmed"
     case familyLinkRejected = "family_link.rejected"
     case serviceSetupChanged = "services.setup_changed"
+    case institutionChanged = "institutions.changed"
     case serviceOrderPlaced = "service_order.placed"
     case serviceOrderChanged = "service_order.changed"
     case serviceVisitReviewed = "service_order.reviewed"
@@ -198,6 +199,7 @@ enum AuditAction: String, CaseIterable, Codable {
         case .familyLinkConfirmed: .init(zh: "确认家属关联", en: "Family link confirmed")
         case .familyLinkRejected: .init(zh: "驳回家属关联", en: "Family link rejected")
         case .serviceSetupChanged: .init(zh: "修改服务点、服务商、服务目录或设置", en: "Service points, providers, menu or settings changed")
+        case .institutionChanged: .init(zh: "登记养老机构、入住退住或新增床位", en: "Institution registered, resident in or out, or beds added")
         case .serviceOrderPlaced: .init(zh: "下单", en: "Service ordered")
         case .serviceOrderChanged: .init(zh: "服务订单状态变更", en: "Service order changed")
         case .serviceVisitReviewed: .init(zh: "审核服务异常", en: "Visit exception reviewed")

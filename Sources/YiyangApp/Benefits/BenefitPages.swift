@@ -323,7 +323,7 @@ struct BenefitPages: RouteCollection {
 enum BankFile {
     static let available = ["name", "idNumber", "account", "amountYuan", "amountFen", "benefit", "month", "region"]
     static let defaultColumns = ["name", "idNumber", "account", "amountYuan", "benefit", "month"]
-    static let headers: [String: String] = ["name": "姓名", "idNumber": "身份证号", "account": "银行账号", "amountYuan": "金额（元）",
+    static let headers: [String: String] = ["name": "户名", "idNumber": "证件号码（身份证号或机构统一社会信用代码）", "account": "银行账号", "amountYuan": "金额（元）",
                                             "amountFen": "金额（分）", "benefit": "补贴项目", "month": "所属月份", "region": "区划代码"]
 
     static func csv(_ run: PaymentRun, columns raw: String?, req: Request) async throws -> String {
@@ -360,6 +360,18 @@ enum BankFile {
                 "account": try accounts[a.entitlementID]?.accountCipher.map(service.vault.open) ?? "",
                 "amountYuan": Fen.yuan(a.amountFen), "amountFen": String(a.amountFen), "benefit": BenefitType.name(a.benefitType).zh + "（更正 \(a.forMonth)）",
                 "month": run.month, "region": a.regionCode,
+            ]
+            out += CSVReader.row(columns.map { values[$0] ?? "" })
+        }
+        // Subsidies to care institutions: the institution's name, credit code and account.
+        let toInstitutions = try await req.scoped(InstitutionPayment.self).filter(\.$runID == run.id!).sort(\.$institutionID).all()
+        let homes = Dictionary(uniqueKeysWithValues: try await req.scoped(Institution.self).filter(\.$id ~~ toInstitutions.map(\.institutionID)).all().map { ($0.id!, $0) })
+        for p in toInstitutions {
+            let home = homes[p.institutionID]
+            let values: [String: String] = [
+                "name": home?.name ?? "", "idNumber": home?.creditCode ?? "", "account": try home?.accountCipher.map(service.vault.open) ?? "",
+                "amountYuan": Fen.yuan(p.amountFen), "amountFen": String(p.amountFen), "benefit": BenefitType.name(p.benefitType).zh,
+                "month": p.month, "region": p.regionCode,
             ]
             out += CSVReader.row(columns.map { values[$0] ?? "" })
         }

@@ -16,8 +16,10 @@ enum BenefitReports {
         let child = RegionLevel.allCases.first { $0.prefixLength > region.level.prefixLength }?.prefixLength ?? 12
         let rows = try await sql.raw("""
             SELECT month, SUBSTR(region_code, 1, \(unsafeRaw: String(child))) AS area, benefit_type,
-                   COUNT(*) AS n, COUNT(DISTINCT elder_id) AS people, CAST(SUM(amount_fen) AS BIGINT) AS total
-            FROM payments
+                   COUNT(*) AS n, COUNT(DISTINCT payee) AS people, CAST(SUM(amount_fen) AS BIGINT) AS total
+            FROM (SELECT month, region_code, benefit_type, elder_id AS payee, amount_fen FROM payments
+                  UNION ALL
+                  SELECT month, region_code, benefit_type, institution_id AS payee, amount_fen FROM institution_payments) p
             WHERE region_code LIKE \(bind: region.prefix + "%") AND month >= \(bind: from.description) AND month <= \(bind: to.description)
             GROUP BY month, SUBSTR(region_code, 1, \(unsafeRaw: String(child))), benefit_type
             ORDER BY month, area, benefit_type

@@ -149,15 +149,7 @@ struct BenefitService {
         e.status = Entitlement.Status.active.rawValue; e.caseID = c.id; e.createdBy = actor.username
         // A one-off benefit pays in its first month and then it is done.
         if policy.isOneOff { e.endMonth = month.description }
-        let vault = req.application.vault
-        if let raw = account?.filter({ !$0.isWhitespace }), !raw.isEmpty {
-            guard raw.count >= 8, raw.count <= 32, raw.allSatisfy(\.isNumber) else {
-                throw AppError(.unprocessableEntity, "benefit.account", field: "account", zh: "银行账号应为 8–32 位数字", en: "The bank account must be 8–32 digits")
-            }
-            e.accountCipher = try vault.seal(raw); e.accountMasked = String(raw.prefix(4)) + String(repeating: "*", count: raw.count - 8) + String(raw.suffix(4))
-        } else {
-            e.accountMasked = ""
-        }
+        (e.accountCipher, e.accountMasked) = try PaymentAccount.seal(account, field: "account", vault: req.application.vault)
         c.status = BenefitCase.Status.approved.rawValue; c.decidedBy = actor.username; c.decidedAt = Date(); c.amountFen = amount
         if c.source == "application" {
             c.stage = "decided"; c.decisionNote = note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
@@ -342,5 +334,16 @@ enum BenefitsOnLifeEvent: LifeEventSubscriber {
             o.reason = reason; o.status = Overpayment.Status.open.rawValue
             try await o.create(on: db)
         }
+    }
+}
+
+/// A bank account to pay into: digits only, 8–32 of them; kept sealed, shown masked.
+enum PaymentAccount {
+    static func seal(_ input: String?, field: String, vault: PersonalDataVault) throws -> (cipher: String?, masked: String) {
+        guard let raw = input?.filter({ !$0.isWhitespace }), !raw.isEmpty else { return (nil, "") }
+        guard raw.count >= 8, raw.count <= 32, raw.allSatisfy(\.isNumber) else {
+            throw AppError(.unprocessableEntity, "benefit.account", field: field, zh: "银行账号应为 8–32 位数字", en: "The bank account must be 8–32 digits")
+        }
+        return (try vault.seal(raw), String(raw.prefix(4)) + String(repeating: "*", count: raw.count - 8) + String(raw.suffix(4)))
     }
 }

@@ -60,12 +60,44 @@ enum PaymentRuns {
             await progress(done, total)
             try afterBatch(batch)
         }
+        try await payInstitutions(run: run, month: month, region: region, db: db)
         // Corrections waiting for a roll go with this one; a rerun finds none left.
         try await sql.raw("""
             UPDATE payment_adjustments SET status = 'paid', paid_month = \(bind: m), run_id = \(bind: run.id!)
             WHERE status = 'pending' AND region_code LIKE \(bind: pattern) AND for_month < \(bind: m)
             """).run()
         return try await finish(run, db: db)
+    }
+
+    /// The subsidies to the region's care institutions for the month, after the people's: one
+    /// payment per institution, benefit and month (unique, so a rerun or a resumed run adds
+    /// nothing twice), worked out from the residents and beds on record by the policy in force
+    /// where the institution is. A batch of institutions is one statement.
+    static func payInstitutions(run: PaymentRun, month: Month, region: RegionCode, db: any Database, batchSize: Int = 200) async throws {
+        let sql = db as! any SQLDatabase
+        let policies = try await BenefitPolicyRow.all(on: db).filter(\.isForInstitutions)
+        guard !policies.isEmpty else { return }
+        let institutions = try await RegionScope(region: region).query(Institution.self, on: db).filter(\.$active == true).sort(\.$id).all()
+        var start = 0
+        while start < institutions.count {
+            let chunk = Array(institutions[start..<min(start + batchSize, institutions.count)])
+            start += batchSize
+            let facts = try await InstitutionFacts.of(chunk, month: month, on: db)
+            let insert = sql.insert(into: InstitutionPayment.schema)
+                .columns("id", "run_id", "institution_id", "region_code", "benefit_type", "month", "amount_fen", "policy_id", "policy_version", "detail_json")
+                .ignoringConflicts(with: ["institution_id", "benefit_type", "month"])
+            var rows = 0
+            for inst in chunk {
+                for subsidy in InstitutionSubsidyDecisions.decide(inst, facts: facts[inst.id!] ?? InstitutionMonthFacts(), month: month, policies: policies)
+                where subsidy.amountFen > 0 {
+                    insert.values([SQLBind(UUID()), SQLBind(run.id!), SQLBind(inst.id!), SQLBind(inst.regionCode), SQLBind(subsidy.benefitType),
+                                   SQLBind(month.description), SQLBind(subsidy.amountFen), SQLBind(subsidy.policyID), SQLBind(subsidy.policyVersion),
+                                   SQLBind(ServiceOrders.encode(subsidy))])
+                    rows += 1
+                }
+            }
+            if rows > 0 { try await insert.run() }
+        }
     }
 
     /// Written after every batch, outside any transaction: the page of a running run reads it.
@@ -107,8 +139,10 @@ enum PaymentRuns {
         let sql = db as! any SQLDatabase
         let row = try await sql.raw("SELECT COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS total FROM payments WHERE run_id = \(bind: run.id!)").first()
         let adj = try await sql.raw("SELECT CAST(SUM(amount_fen) AS BIGINT) AS total FROM payment_adjustments WHERE run_id = \(bind: run.id!)").first()
-        run.payments = try row?.decode(column: "n", as: Int.self) ?? 0
+        let inst = try await sql.raw("SELECT COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS total FROM institution_payments WHERE run_id = \(bind: run.id!)").first()
+        run.payments = (try row?.decode(column: "n", as: Int.self) ?? 0) + (try inst?.decode(column: "n", as: Int.self) ?? 0)
         run.totalFen = (try row?.decode(column: "total", as: Int?.self) ?? 0) + (try adj?.decode(column: "total", as: Int?.self) ?? 0)
+            + (try inst?.decode(column: "total", as: Int?.self) ?? 0)
         run.status = PaymentRun.Status.computed.rawValue
         run.finishedAt = Date()
         try await run.save(on: db)
@@ -133,6 +167,9 @@ enum PaymentRuns {
             UNION ALL
             SELECT benefit_type || ':adjustment' AS benefit_type, COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS total FROM payment_adjustments
             WHERE run_id = \(bind: run.id!) GROUP BY benefit_type
+            UNION ALL
+            SELECT benefit_type, COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS total FROM institution_payments WHERE run_id = \(bind: run.id!)
+            GROUP BY benefit_type
             """).all().map { (try $0.decode(column: "benefit_type", as: String.self), try $0.decode(column: "n", as: Int.self),
                               try $0.decode(column: "total", as: Int?.self) ?? 0) }
             .sorted { $0.0 < $1.0 }
@@ -149,7 +186,7 @@ enum PaymentRuns {
         var isThisRun: Bool
     }
 
-    /// Every payment of the month to people of the run's region, whichever run wrote it: runs
+    /// Every payment of the month to people and institutions of the run's region, whichever run wrote it: runs
     /// of a region and of the regions above or below it overlap, and each entitlement is paid
     /// by the first one to reach it. So a city's run after its counties' shows only what they
     /// left, and a county's run after the city's pays nothing; this shows the whole month.
@@ -158,8 +195,10 @@ enum PaymentRuns {
         let prefix = (RegionCode(run.regionCode)?.prefix ?? run.regionCode) + "%"
         let rows = try await sql.raw("""
             SELECT r.id, r.region_code, r.status, COUNT(*) AS n, CAST(SUM(p.amount_fen) AS BIGINT) AS total
-            FROM payments p JOIN payment_runs r ON r.id = p.run_id
-            WHERE p.month = \(bind: run.month) AND p.region_code LIKE \(bind: prefix)
+            FROM (SELECT run_id, amount_fen FROM payments WHERE month = \(bind: run.month) AND region_code LIKE \(bind: prefix)
+                  UNION ALL
+                  SELECT run_id, amount_fen FROM institution_payments WHERE month = \(bind: run.month) AND region_code LIKE \(bind: prefix)) p
+            JOIN payment_runs r ON r.id = p.run_id
             GROUP BY r.id, r.region_code, r.status
             """).all()
         let codes = try rows.map { try $0.decode(column: "region_code", as: String.self) }

@@ -38,6 +38,7 @@ struct DemoCommand: AsyncCommand {
             let assessments = try await DemoAssessments.add(seed: UInt64(signature.seed ?? 1), app: app)
             context.console.print("演示评估 demo assessments: \(assessments)")
             context.console.print("演示服务订单 demo service orders: \(try await DemoServices.add(seed: UInt64(signature.seed ?? 1), app: app))")
+            context.console.print("演示养老机构入住 demo institution residents: \(try await DemoInstitutions.add(app: app))")
         }
     }
 }

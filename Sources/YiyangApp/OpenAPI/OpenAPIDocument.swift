@@ -52,7 +52,7 @@ enum OpenAPIDocument {
     ]
 
     /// Every `/api/v1` operation. Later modules append theirs.
-    static let operations: [APIOperation] = coreOperations + ServicesOpenAPI.operations
+    static let operations: [APIOperation] = coreOperations + ServicesOpenAPI.operations + InstitutionsOpenAPI.operations
 
     static let coreOperations: [APIOperation] = [
         .init(method: "post", path: "/api/v1/sessions", tag: "Sessions", summary: "Sign in; returns a bearer token (登录，获取令牌)",
@@ -281,7 +281,7 @@ enum OpenAPIDocument {
 
     static var schemas: [(String, JSONValue)] {
         let roleCodes = Role.allCases.map(\.rawValue)
-        return ServicesOpenAPI.schemas + [
+        return ServicesOpenAPI.schemas + InstitutionsOpenAPI.schemas + [
             ("Error", object([("error", object([("code", str("Stable machine code, e.g. auth.invalid_credentials")),
                                                 ("message", str("Chinese by default, English with Accept-Language: en")),
                                                 ("field", str("The input field concerned", nullable: true)),

@@ -46,6 +46,7 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case benefitsUse = "benefits.use"
     case benefitsManage = "benefits.manage"
     case institutionsUse = "institutions.use"
+    case institutionsManage = "institutions.manage"
     case servicesUse = "services.use"
     case servicesManage = "services.manage"
     case servicesDispatch = "services.dispatch"
@@ -79,6 +80,7 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
         case .benefitsUse: LocalizedText(zh: "基本养老服务与补贴", en: "Benefits and allowances")
         case .benefitsManage: LocalizedText(zh: "补贴政策、认定与发放", en: "Benefit policies, decisions and payment runs")
         case .institutionsUse: LocalizedText(zh: "养老机构", en: "Care institutions")
+        case .institutionsManage: LocalizedText(zh: "登记养老机构、入住退住与新增床位", en: "Register institutions, residents in and out, new beds")
         case .servicesUse: LocalizedText(zh: "居家社区服务", en: "Home and community services")
         case .servicesManage: LocalizedText(zh: "服务点、服务商、服务目录、异常审核与结算", en: "Service points, providers, menu, exception review and settlement")
         case .servicesDispatch: LocalizedText(zh: "服务商接单与派单", en: "Accept and dispatch orders for a provider")
@@ -111,7 +113,7 @@ public struct PlatformModule: Sendable, Identifiable {
         .init(id: "registry", number: 1, permission: .registryUse, summary: .init(zh: "登记每一位老年人的身份、类别与状态", en: "Every elderly person's identity, categories and status"), available: true, path: "/elders"),
         .init(id: "assessment", number: 2, permission: .assessmentUse, summary: .init(zh: "GB/T 42195-2022 能力评估与复评", en: "GB/T 42195-2022 capability assessment"), available: true, path: "/assessment"),
         .init(id: "benefits", number: 3, permission: .benefitsUse, summary: .init(zh: "高龄津贴、护理补贴、服务补贴与发放", en: "Allowances, subsidies and payment runs"), available: true, path: "/benefits"),
-        .init(id: "institutions", number: 4, permission: .institutionsUse, summary: .init(zh: "机构备案、床位、入住与轮候", en: "Filing, beds, residents and waiting lists"), available: false, path: "/institutions"),
+        .init(id: "institutions", number: 4, permission: .institutionsUse, summary: .init(zh: "机构登记、入住退住、新增床位与机构补贴", en: "Institutions, residents in and out, new beds, subsidies to institutions"), available: true, path: "/institutions"),
         .init(id: "services", number: 5, permission: .servicesUse, summary: .init(zh: "服务点、订单、上门核验、助餐与结算", en: "Service points, orders, verified visits, meals, settlement"), available: true, path: "/services"),
         .init(id: "visits", number: 6, permission: .visitsUse, summary: .init(zh: "特殊困难老年人月探访", en: "Monthly visits to the vulnerable"), available: false, path: "/visits"),
         .init(id: "alarms", number: 7, permission: .alarmsUse, summary: .init(zh: "呼叫设备、接警台与处置", en: "Alarm devices, console and response"), available: false, path: "/alarms"),
@@ -134,7 +136,7 @@ public enum PermissionTable {
         return [
             .admin: Set(Permission.allCases),
             .bureau: modules.union([.regionsView, .usersView, .auditView, .personalDataUnmask, .registryEdit, .registryImport, .assessmentManage, .benefitsManage,
-                                    .servicesManage]),
+                                    .servicesManage, .institutionsManage]),
             .township: [.regionsView, .usersView, .registryUse, .registryEdit, .registryImport, .personalDataUnmask, .assessmentUse, .assessmentManage,
                         .benefitsUse, .benefitsManage, .servicesUse, .servicesManage, .visitsUse, .alarmsUse, .indicatorsUse],
             .community: [.regionsView, .registryUse, .registryEdit, .benefitsUse, .servicesUse, .visitsUse, .alarmsUse],

@@ -1,0 +1,159 @@
+@testable import YiyangApp
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+import YiyangDomain
+
+@Suite("Institutions and the subsidies to them")
+struct InstitutionsTests {
+    static let township = "130102001000"
+
+    /// A signed-off result of the national instrument, as if recognised from elsewhere.
+    static func assess(_ app: Application, _ elder: Elder, level: Int, validUntil: String = "2027-12-31") async throws {
+        let r = AssessmentResult()
+        r.elderID = elder.id!; r.regionCode = elder.residenceRegion; r.instrument = "gbt42195-2022"; r.instrumentVersion = "2022"
+        r.answersJSON = "{}"; r.outcomeJSON = "{}"; r.total = 0; r.preliminaryLevel = level; r.finalLevel = level; r.finalLevelName = "第 \(level) 级"
+        r.provisional = false; r.assessedOn = "2026-06-01"; r.validUntil = validUntil; r.assessors = ""; r.agency = "测试评估机构"; r.origin = "imported"
+        r.recordedBy = "test"
+        try await r.create(on: app.db)
+    }
+
+    @Test("an institution's residents and new beds are paid by the monthly run once, explained line by line, and the bank file pays its account",
+          arguments: TestDatabase.all)
+    func subsidiesPaid(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let bureau = try await app.token("demo_bureau")
+            let township = try await app.token("demo_township")
+            let body = #"{"regionCode":"130102001000","name":"建北颐年养老院","creditCode":"52130102MJ0000001X","operatorKind":"private","address":"建北街道 1 号","account":"6222 0000 1111 2222"}"#
+            #expect(try await app.api(.POST, "/api/v1/institutions", token: township, json: body).status == .forbidden, "townships do not register institutions")
+            let badCode = try await app.api(.POST, "/api/v1/institutions", token: bureau, json: body.replacingOccurrences(of: "52130102MJ0000001X", with: "123"))
+            #expect(badCode.apiError?.field == "creditCode")
+            let made = try await app.api(.POST, "/api/v1/institutions", token: bureau, json: body)
+            #expect(made.status == .created, "\(made.body.string)")
+            let home = try made.content.decode(InstitutionsAPI.InstitutionView.self)
+            #expect(home.account == "6222********2222" && !made.body.string.contains("6222000011112222"))
+            #expect(try await app.api(.POST, "/api/v1/institutions", token: bureau, json: body).status == .conflict, "one credit code, one institution")
+
+            // Four residents: levels 4 and 3, one never assessed, one at level 4 who leaves in December.
+            let a = try await app.makeElder("陈桂香", id: makeID("130102", "19380101", 11), region: "130102001001")
+            let b = try await app.makeElder("林玉珍", id: makeID("130102", "19390202", 12), region: "130102001002")
+            let c = try await app.makeElder("黄秀兰", id: makeID("130102", "19400303", 13), region: "130102001001")
+            let d = try await app.makeElder("吴淑英", id: makeID("130102", "19410404", 14), region: "130102001001")
+            try await Self.assess(app, a, level: 4)
+            try await Self.assess(app, b, level: 3)
+            try await Self.assess(app, d, level: 4)
+            var stays: [UUID: UUID] = [:]
+            for e in [a, b, c, d] {
+                let r = try await app.api(.POST, "/api/v1/institutions/\(home.id)/residents", token: bureau, json: #"{"elderId":"\#(e.id!)","admittedOn":"2026-10-01"}"#)
+                #expect(r.status == .created, "\(r.body.string)")
+                stays[e.id!] = try r.content.decode(InstitutionsAPI.ResidentView.self).id
+            }
+            let twice = try await app.api(.POST, "/api/v1/institutions/\(home.id)/residents", token: bureau, json: #"{"elderId":"\#(a.id!)","admittedOn":"2026-11-01"}"#)
+            #expect(twice.status == .conflict && twice.apiError?.code == "institution.already_resident")
+            let early = try await app.api(.POST, "/api/v1/institutions/\(home.id)/residents/\(stays[d.id!]!)/discharge", token: bureau,
+                                          json: #"{"dischargedOn":"2026-09-01","reason":"回家"}"#)
+            #expect(early.apiError?.field == "dischargedOn")
+            let left = try await app.api(.POST, "/api/v1/institutions/\(home.id)/residents/\(stays[d.id!]!)/discharge", token: bureau,
+                                         json: #"{"dischargedOn":"2026-12-15","reason":"回家"}"#)
+            #expect(left.status == .ok, "\(left.body.string)")
+            // The registry follows: in an institution while there, as before once gone, each change in the person's history.
+            #expect(try await Elder.find(a.id!, on: app.db)?.livingArrangement == "institution")
+            #expect(try await Elder.find(d.id!, on: app.db)?.livingArrangement == d.livingArrangement)
+            let history = try await ElderChange.query(on: app.db).filter(\.$elderID == d.id!).filter(\.$source == "institution").sort(\.$at).all()
+            #expect(history.map(\.after) == ["institution", d.livingArrangement].map { $0 }, "moved in, then back")
+
+            // New beds accepted in December: 20 nursing count, 10 general do not.
+            let badKind = try await app.api(.POST, "/api/v1/institutions/\(home.id)/beds", token: bureau, json: #"{"kind":"luxury","count":5,"acceptedOn":"2026-12-03"}"#)
+            #expect(badKind.apiError?.field == "kind")
+            for (kind, n) in [("nursing", 20), ("general", 10)] {
+                let r = try await app.api(.POST, "/api/v1/institutions/\(home.id)/beds", token: bureau, json: #"{"kind":"\#(kind)","count":\#(n),"acceptedOn":"2026-12-03"}"#)
+                #expect(r.status == .created, "\(r.body.string)")
+            }
+
+            // What December pays, explained before any run.
+            let preview = try await app.api(.GET, "/api/v1/institutions/\(home.id)/subsidies?month=2026-12", token: bureau).content.decode(InstitutionsAPI.SubsidyView.self)
+            let operating = try #require(preview.subsidies.first { $0.benefitType == "institution_operating_subsidy" })
+            #expect(operating.amountFen == 10_000 + 20_000)
+            #expect(operating.lines.map(\.count) == [1, 1])
+            #expect(operating.notCounted == ["1 位在院老人月末没有有效的能力评估结果，不计入"])
+            let construction = try #require(preview.subsidies.first { $0.benefitType == "bed_construction_subsidy" })
+            #expect(construction.amountFen == 20 * 500_000)
+            #expect(construction.notCounted == ["本月验收的其他类型床位 10 张不在补贴范围内"])
+
+            // The township's December run pays both, once; a rerun adds nothing.
+            let run = try await app.api(.POST, "/api/v1/payment-runs", token: bureau, json: #"{"month":"2026-12","region":"130102001000"}"#)
+            #expect(run.status == .ok, "\(run.body.string)")
+            let dec = try run.content.decode(BenefitsAPI.RunView.self)
+            #expect(dec.byBenefit?.first { $0.benefitType == "institution_operating_subsidy" }?.totalFen == 30_000)
+            #expect(dec.byBenefit?.first { $0.benefitType == "bed_construction_subsidy" }?.totalFen == 10_000_000)
+            #expect(dec.payments == 2 && dec.totalFen == 10_030_000)
+            let rerun = try await app.api(.POST, "/api/v1/payment-runs", token: bureau, json: #"{"month":"2026-12","region":"130102001000"}"#)
+                .content.decode(BenefitsAPI.RunView.self)
+            #expect(rerun.payments == 2 && rerun.totalFen == 10_030_000)
+            #expect(try await InstitutionPayment.query(on: app.db).count() == 2)
+            // The county's run the same month pays the institution nothing more.
+            let county = try await app.api(.POST, "/api/v1/payment-runs", token: bureau, json: #"{"month":"2026-12","region":"130102000000"}"#)
+                .content.decode(BenefitsAPI.RunView.self)
+            #expect(county.payments == 0)
+            #expect(county.regionMonth?.first { !$0.isThisRun }.map { ($0.payments, $0.totalFen) } ?? (0, 0) == (2, 10_030_000), "the township's roll holds them")
+            #expect(try await InstitutionPayment.query(on: app.db).count() == 2)
+
+            // January: the operating subsidy again (the resident who left no longer counts); no new beds.
+            let jan = try await app.api(.POST, "/api/v1/payment-runs", token: bureau, json: #"{"month":"2027-01","region":"130102001000"}"#)
+                .content.decode(BenefitsAPI.RunView.self)
+            #expect(jan.payments == 1 && jan.totalFen == 30_000)
+            let report = try await app.api(.GET, "/api/v1/benefit-reports?from=2026-12&to=2027-01&region=130102001000", token: bureau)
+                .content.decode(BenefitReports.Report.self)
+            #expect(report.rows.filter { $0.benefitType == "institution_operating_subsidy" }.map(\.totalFen) == [30_000, 30_000])
+            #expect(report.rows.first { $0.benefitType == "bed_construction_subsidy" }.map { ($0.month, $0.beneficiaries, $0.totalFen) } ?? ("", 0, 0) == ("2026-12", 1, 10_000_000))
+
+            // The approved roll's bank file pays the institution's account.
+            #expect(try await app.api(.POST, "/api/v1/payment-runs/\(dec.id)/approve", token: bureau).status == .ok)
+            let staff = Browser(app)
+            try await staff.signIn("demo_bureau")
+            let bank = try await staff.get("/benefits/runs/\(dec.id)/bank-file")
+            #expect(bank.status == .ok)
+            #expect(bank.body.string.contains("建北颐年养老院") && bank.body.string.contains("52130102MJ0000001X") && bank.body.string.contains("6222000011112222"))
+            #expect(bank.body.string.contains("100000.00") && bank.body.string.contains("300.00"))
+            let page = try await staff.get("/benefits/runs/\(dec.id)")
+            #expect(page.body.string.contains("养老机构运营补贴") && page.body.string.contains("新增护理型床位建设补贴"))
+            #expect(try await app.auditActions(.institutionChanged).count == 8, "the institution, four admissions, a discharge, two bed records")
+        }
+    }
+
+    @Test("the pages: register an institution, admit a person by ID number, record new beds, see this month's subsidies; a sibling township sees none of it",
+          arguments: TestDatabase.all)
+    func pages(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let id = makeID("130102", "19360505", 21)
+            let elder = try await app.makeElder("郭凤英", id: id, region: "130102001001")
+            try await Self.assess(app, elder, level: 4)
+            let staff = Browser(app)
+            try await staff.signIn("demo_bureau")
+            let list = try await staff.get("/institutions")
+            #expect(list.status == .ok && list.body.string.contains("登记养老机构"))
+            let made = try await staff.post("/institutions", [("name", "建北颐年养老院"), ("creditCode", "52130102MJ0000002X"), ("operatorKind", "public_private"),
+                                                              ("regionCode", Self.township), ("address", "建北街道 2 号"), ("account", "6222000011113333")])
+            #expect(made.status == .seeOther, "\(made.body.string.prefix(300))")
+            let path = try #require(made.headers.first(name: .location)?.components(separatedBy: "?").first)
+            let unknown = try await staff.post(path + "/residents", [("idNumber", makeID("130102", "19360505", 99)), ("admittedOn", "2026-11-01")])
+            #expect(unknown.status == .unprocessableEntity && unknown.body.string.contains("请先登记"))
+            #expect(try await staff.post(path + "/residents", [("idNumber", id), ("admittedOn", "2026-11-01")]).status == .seeOther)
+            #expect(try await staff.post(path + "/beds", [("kind", "nursing"), ("count", "12"), ("acceptedOn", CalendarDate.today().description), ("note", "二期")]).status == .seeOther)
+            let page = try await staff.get(path)
+            let html = page.body.string
+            #expect(html.contains("郭凤英") && html.contains("公建民营") && html.contains("6222********3333") && !html.contains("6222000011113333"))
+            #expect(html.contains("养老机构运营补贴：200.00") && html.contains("月末在院第 4 级老人"))
+            #expect(html.contains("新增护理型床位建设补贴：60000.00") && html.contains("二期"))
+            // The list counts the resident; a sibling township's staff see neither the list entry nor the page.
+            #expect(try await staff.get("/institutions").body.string.contains("建北颐年养老院"))
+            try await app.makeUser("qingyuan_staff", roles: [.bureau], region: "130102002000")
+            let sibling = Browser(app)
+            try await sibling.signIn("qingyuan_staff")
+            #expect(!(try await sibling.get("/institutions").body.string.contains("建北颐年养老院")))
+            #expect(try await sibling.get(path).status == .notFound)
+        }
+    }
+}
