@@ -8,7 +8,7 @@ struct InstitutionRegister {
     let req: Request
     var db: any Database { req.db }
 
-    static func trimmed(_ s: String?) -> String { (s ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
+    static func trimmed(_ s: String?) -> String { ServiceSetup.trimmed(s) }
 
     func audit(_ entity: String, _ id: UUID?, region: String, after: [String: String]) async throws {
         try await AuditLog.record(on: req, action: .institutionChanged, entityType: entity, entityID: id?.uuidString, region: region, after: after)
@@ -29,10 +29,7 @@ struct InstitutionRegister {
         let actor = try req.require(.institutionsManage)
         let region = try req.requireInScope(i.regionCode, field: "regionCode")
         guard !Self.trimmed(i.name).isEmpty else { throw AppError.required("name", zh: "机构名称", en: "The name") }
-        let code = Self.trimmed(i.creditCode).uppercased()
-        guard code.count == 18, code.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter) }) else {
-            throw AppError(.unprocessableEntity, "institution.credit_code", field: "creditCode", zh: "统一社会信用代码应为 18 位数字或字母", en: "The unified social credit code has 18 digits or letters")
-        }
+        let code = try CreditCode.normalized(i.creditCode)
         let kind = Self.trimmed(i.operatorKind).isEmpty ? Institution.Operator.privateRun.rawValue : Self.trimmed(i.operatorKind)
         guard Institution.Operator(rawValue: kind) != nil else {
             throw AppError(.unprocessableEntity, "institution.operator", field: "operatorKind", zh: "举办类型应为公办、民办或公建民营", en: "operatorKind is public, private or public_private")

@@ -71,10 +71,7 @@ struct ServiceSetup {
         let actor = try req.require(.servicesManage)
         let region = try req.requireInScope(i.regionCode, field: "regionCode")
         guard !Self.trimmed(i.name).isEmpty else { throw AppError.required("name", zh: "服务商名称", en: "The name") }
-        let code = Self.trimmed(i.creditCode).uppercased()
-        guard code.count == 18, code.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter) }) else {
-            throw AppError(.unprocessableEntity, "provider.credit_code", field: "creditCode", zh: "统一社会信用代码应为 18 位数字或字母", en: "The unified social credit code has 18 digits or letters")
-        }
+        let code = try CreditCode.normalized(i.creditCode)
         if try await ServiceProvider.query(on: db).filter(\.$creditCode == code).count() > 0 {
             throw AppError(.conflict, "provider.duplicate", field: "creditCode", zh: "这个统一社会信用代码的服务商已登记", en: "A provider with this credit code is registered")
         }
