@@ -52,6 +52,14 @@ struct InstitutionsTests {
             }
             let twice = try await app.api(.POST, "/api/v1/institutions/\(home.id)/residents", token: bureau, json: #"{"elderId":"\#(a.id!)","admittedOn":"2026-11-01"}"#)
             #expect(twice.status == .conflict && twice.apiError?.code == "institution.already_resident")
+            // Two staff admitting one person at once: exactly one succeeds.
+            let e = try await app.makeElder("何素珍", id: makeID("130102", "19420606", 15), region: "130102001001")
+            let admit = #"{"elderId":"\#(e.id!)","admittedOn":"2026-11-01"}"#
+            async let first = app.api(.POST, "/api/v1/institutions/\(home.id)/residents", token: bureau, json: admit)
+            async let second = app.api(.POST, "/api/v1/institutions/\(home.id)/residents", token: bureau, json: admit)
+            let raced = try await [first.status, second.status]
+            #expect(raced.filter { $0 == .created }.count == 1 && raced.filter { $0 == .conflict }.count == 1, "\(raced)")
+            #expect(try await InstitutionResident.query(on: app.db).filter(\.$elderID == e.id!).count() == 1)
             let early = try await app.api(.POST, "/api/v1/institutions/\(home.id)/residents/\(stays[d.id!]!)/discharge", token: bureau,
                                           json: #"{"dischargedOn":"2026-09-01","reason":"回家"}"#)
             #expect(early.apiError?.field == "dischargedOn")
@@ -77,7 +85,7 @@ struct InstitutionsTests {
             let operating = try #require(preview.subsidies.first { $0.benefitType == "institution_operating_subsidy" })
             #expect(operating.amountFen == 10_000 + 20_000)
             #expect(operating.lines.map(\.count) == [1, 1])
-            #expect(operating.notCounted == ["1 位在院老人月末没有有效的能力评估结果，不计入"])
+            #expect(operating.notCounted == ["2 位在院老人月末没有有效的能力评估结果，不计入"])
             let construction = try #require(preview.subsidies.first { $0.benefitType == "bed_construction_subsidy" })
             #expect(construction.amountFen == 20 * 500_000)
             #expect(construction.notCounted == ["本月验收的其他类型床位 10 张不在补贴范围内"])
@@ -119,7 +127,7 @@ struct InstitutionsTests {
             #expect(bank.body.string.contains("100000.00") && bank.body.string.contains("300.00"))
             let page = try await staff.get("/benefits/runs/\(dec.id)")
             #expect(page.body.string.contains("养老机构运营补贴") && page.body.string.contains("新增护理型床位建设补贴"))
-            #expect(try await app.auditActions(.institutionChanged).count == 8, "the institution, four admissions, a discharge, two bed records")
+            #expect(try await app.auditActions(.institutionChanged).count == 9, "the institution, five admissions, a discharge, two bed records")
         }
     }
 

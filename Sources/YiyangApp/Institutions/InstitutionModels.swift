@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import YiyangDomain
 
 /// A care institution (养老机构) of a region: what the subsidies to institutions are paid to.
@@ -128,6 +129,11 @@ struct CreateInstitutions: AsyncMigration {
             .field("created_by", .string, .required)
             .field("created_at", .datetime)
             .create()
+        // One open stay a person: two staff admitting the same person at once cannot both
+        // succeed. A partial unique index, which SQLite and PostgreSQL both have.
+        if let sql = database as? any SQLDatabase {
+            try await sql.raw("CREATE UNIQUE INDEX institution_residents_one_stay ON institution_residents (elder_id) WHERE discharged_on IS NULL").run()
+        }
         try await database.schema(InstitutionBeds.schema)
             .id()
             .field("institution_id", .uuid, .required)

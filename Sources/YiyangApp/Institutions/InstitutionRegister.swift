@@ -59,17 +59,24 @@ struct InstitutionRegister {
         guard let elder = try await Elder.find(i.elderId, on: db), elder.status == ElderStatus.living.rawValue else {
             throw AppError(.unprocessableEntity, "institution.elder", field: "elderId", zh: "登记库中没有这位在世老人", en: "No living person with this id is on the register")
         }
+        func alreadyResident(since: String?) -> AppError {
+            AppError(.conflict, "institution.already_resident", field: "elderId",
+                     zh: "此人已入住机构\(since.map { "（\($0) 起）" } ?? "")，请先办理退住", en: "This person already lives in an institution\(since.map { " (since \($0))" } ?? ""); discharge first")
+        }
         if let stay = try await InstitutionResident.query(on: db).filter(\.$elderID == elder.id!).filter(\.$dischargedOn == nil).first() {
-            throw AppError(.conflict, "institution.already_resident", field: "elderId",
-                           zh: "此人已入住机构（\(stay.admittedOn) 起），请先办理退住", en: "This person already lives in an institution (since \(stay.admittedOn)); discharge first")
+            throw alreadyResident(since: stay.admittedOn)
         }
         let r = InstitutionResident()
         r.institutionID = inst.id!; r.regionCode = inst.regionCode; r.elderID = elder.id!; r.admittedOn = day.description; r.createdBy = actor.username
         r.arrangementBefore = elder.livingArrangement
-        try await db.transaction { tx in
-            try await r.create(on: tx)
-            // The registry learns it too: benefits "not while in an institution" read it.
-            try await setArrangement(elder, to: Self.inInstitution, on: tx)
+        do {
+            try await db.transaction { tx in
+                try await r.create(on: tx)
+                // The registry learns it too: benefits "not while in an institution" read it.
+                try await setArrangement(elder, to: Self.inInstitution, on: tx)
+            }
+        } catch let e as any DatabaseError where e.isConstraintFailure {
+            throw alreadyResident(since: nil) // admitted elsewhere a moment ago
         }
         try await audit("institution_resident", r.id, region: inst.regionCode, after: ["institution": inst.name, "elder": elder.id!.uuidString, "admittedOn": r.admittedOn])
         return r
