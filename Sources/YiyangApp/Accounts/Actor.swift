@@ -71,29 +71,6 @@ enum PermissionLookup {
             .sorted { Role.allCases.firstIndex(of: $0)! < Role.allCases.firstIndex(of: $1)! }
     }
 
-    /// Both in one query (a role without permissions still counts as held).
-    static func rolesAndPermissions(of userID: UUID, on db: any Database) async throws -> ([Role], Set<Permission>) {
-        guard let sql = db as? any SQLDatabase else {
-            let roles = try await self.roles(of: userID, on: db)
-            return (roles, try await permissions(of: roles, on: db))
-        }
-        let rows = try await sql.select()
-            .column(SQLColumn("role", table: "ur"), as: "role")
-            .column(SQLColumn("permission", table: "rp"), as: "permission")
-            .from(SQLAlias(SQLIdentifier(UserRole.schema), as: SQLIdentifier("ur")))
-            .join(SQLAlias(SQLIdentifier(RolePermission.schema), as: SQLIdentifier("rp")), method: SQLJoinMethod.left,
-                  on: SQLColumn("role", table: "rp"), .equal, SQLColumn("role", table: "ur"))
-            .where(SQLColumn("user_id", table: "ur"), .equal, SQLBind(userID))
-            .all()
-        var roles = Set<Role>()
-        var permissions = Set<Permission>()
-        for row in rows {
-            if let r = Role(rawValue: try row.decode(column: "role", as: String.self)) { roles.insert(r) }
-            if let p = try row.decode(column: "permission", as: String?.self).flatMap(Permission.init(rawValue:)) { permissions.insert(p) }
-        }
-        return (Role.allCases.filter(roles.contains), permissions)
-    }
-
     static func permissions(of roles: [Role], on db: any Database) async throws -> Set<Permission> {
         guard !roles.isEmpty else { return [] }
         let rows = try await RolePermission.query(on: db).filter(\.$role ~~ roles.map(\.rawValue)).all()
