@@ -41,17 +41,11 @@ struct RegionScope: Sendable {
     func find<M: RegionScoped>(_ type: M.Type, id: M.IDValue, on db: any Database) async throws -> M {
         // Nearly every route finds one record by id: written out, the statement costs nothing
         // to build, where Fluent's names, quotes and aliases every column of a wide model.
-        if let sql = db as? any SQLDatabase {
-            let idColumn = M()._$id.key.description // `code` for regions
-            var q: SQLQueryString = "SELECT * FROM \(ident: M.schema) WHERE \(ident: idColumn) = \(bind: id)"
-            if region != .root { q = q + " AND \(ident: M.regionCodeKey.description) LIKE \(bind: likePattern)" }
-            guard let row = try await sql.raw(q).first() else { throw AppError.notFound() }
-            return try row.decode(fluentModel: M.self)
-        }
-        guard let found = try await query(type, on: db).filter(\M._$id == id).first() else {
-            throw AppError.notFound()
-        }
-        return found
+        let idColumn = M()._$id.key.description // `code` for regions
+        var q: SQLQueryString = "SELECT * FROM \(ident: M.schema) WHERE \(ident: idColumn) = \(bind: id)"
+        if region != .root { q = q + " AND \(ident: M.regionCodeKey.description) LIKE \(bind: likePattern)" }
+        guard let row = try await (db as! any SQLDatabase).raw(q).first() else { throw AppError.notFound() }
+        return try row.decode(fluentModel: M.self)
     }
 }
 

@@ -449,14 +449,10 @@ final class HomeServiceSettingsRow: Model, @unchecked Sendable {
 
     /// The version in force on a day and the date it took effect (nil: the built-in defaults).
     static func version(on db: any Database, day: CalendarDate = .today()) async throws -> (effectiveFrom: String?, settings: HomeServiceSettings) {
-        let row: HomeServiceSettingsRow?
-        if let sql = db as? any SQLDatabase { // read by every order: written out (see ServiceReads)
-            row = try await sql.raw("""
-                SELECT * FROM \(ident: schema) WHERE effective_from <= \(bind: day.description) ORDER BY effective_from DESC, created_at DESC LIMIT 1
-                """).first()?.decode(fluentModel: HomeServiceSettingsRow.self)
-        } else {
-            row = try await query(on: db).filter(\.$effectiveFrom <= day.description).sort(\.$effectiveFrom, .descending).sort(\.$createdAt, .descending).first()
-        }
+        // Read by every order: written out (see ServiceReads).
+        let row = try await (db as! any SQLDatabase).raw("""
+            SELECT * FROM \(ident: schema) WHERE effective_from <= \(bind: day.description) ORDER BY effective_from DESC, created_at DESC LIMIT 1
+            """).first()?.decode(fluentModel: HomeServiceSettingsRow.self)
         guard let row, let settings = try? JSONDecoder().decode(HomeServiceSettings.self, from: Data(row.settingsJSON.utf8)) else { return (nil, .defaults) }
         return (row.effectiveFrom, settings)
     }
