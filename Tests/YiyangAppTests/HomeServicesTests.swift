@@ -92,6 +92,17 @@ struct ServiceFixture {
         let endMinutes = hour * 60 + minutes
         return (start, String(format: "%@ %02d:%02d", day.description, endMinutes / 60, endMinutes % 60))
     }
+
+    /// Bathing for the mother tomorrow at an hour, placed by the township and given to the
+    /// certified caregiver.
+    func assignedBathing(_ app: Application, hour: Int) async throws -> UUID {
+        let (start, end) = Self.window(days: 1, hour: hour)
+        let o = try await app.api(.POST, "/api/v1/service-orders", token: township,
+                                  json: #"{"elderId":"\#(mother.id!)","service":"bathing","start":"\#(start)","end":"\#(end)"}"#)
+            .content.decode(HomeServicesAPI.OrderView.self)
+        #expect(try await app.api(.POST, "/api/v1/service-orders/\(o.id)/assign", token: dispatch1, json: #"{"caregiverId":"\#(certified)"}"#).status == .ok)
+        return o.id
+    }
 }
 
 @Suite("Home services")
@@ -242,13 +253,10 @@ struct HomeServicesTests {
             let home = #"{"latitude":\#(ServiceFixture.home.lat),"longitude":\#(ServiceFixture.home.lng)}"#
             var ids: [UUID] = []
             for hour in [8, 11] {
-                let (start, end) = ServiceFixture.window(days: 1, hour: hour)
-                let o = try await app.api(.POST, "/api/v1/service-orders", token: f.township,
-                                          json: #"{"elderId":"\#(f.mother.id!)","service":"bathing","start":"\#(start)","end":"\#(end)"}"#).content.decode(OrderView.self)
-                #expect(try await app.api(.POST, "/api/v1/service-orders/\(o.id)/assign", token: f.dispatch1, json: #"{"caregiverId":"\#(f.certified)"}"#).status == .ok)
-                let checkIn = try await app.api(.POST, "/api/v1/service-orders/\(o.id)/check-in", token: f.carer, json: home)
+                let id = try await f.assignedBathing(app, hour: hour)
+                let checkIn = try await app.api(.POST, "/api/v1/service-orders/\(id)/check-in", token: f.carer, json: home)
                 #expect(try checkIn.content.decode(OrderView.self).exceptions.isEmpty, "\(checkIn.body.string)")
-                ids.append(o.id)
+                ids.append(id)
             }
             // Both began an hour ago (moved back in the database): the visits ran side by side.
             for id in ids {
@@ -300,13 +308,7 @@ struct HomeServicesTests {
         try await withYiyang(db) { app in
             let f = try await ServiceFixture.make(app, balanceFen: 0)
             var ids: [UUID] = []
-            for hour in [8, 11] {
-                let (start, end) = ServiceFixture.window(days: 1, hour: hour)
-                let o = try await app.api(.POST, "/api/v1/service-orders", token: f.township,
-                                          json: #"{"elderId":"\#(f.mother.id!)","service":"bathing","start":"\#(start)","end":"\#(end)"}"#).content.decode(OrderView.self)
-                #expect(try await app.api(.POST, "/api/v1/service-orders/\(o.id)/assign", token: f.dispatch1, json: #"{"caregiverId":"\#(f.certified)"}"#).status == .ok)
-                ids.append(o.id)
-            }
+            for hour in [8, 11] { ids.append(try await f.assignedBathing(app, hour: hour)) }
             // Forgot the phone: the office checks the first visit in, with a comment.
             #expect(try await app.api(.POST, "/api/v1/service-orders/\(ids[0])/office-check-in", token: f.dispatch1, json: #"{"comment":""}"#).status == .unprocessableEntity)
             let office = try await app.api(.POST, "/api/v1/service-orders/\(ids[0])/office-check-in", token: f.dispatch1, json: #"{"comment":"护理员手机没电，电话确认已到达"}"#)

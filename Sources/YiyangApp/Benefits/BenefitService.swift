@@ -9,12 +9,7 @@ enum BenefitFacts {
     static func of(_ elders: [Elder], on db: any Database, today: CalendarDate = .today()) async throws -> [UUID: PersonFacts] {
         let ids = elders.compactMap(\.id)
         guard !ids.isEmpty else { return [:] }
-        var assessment: [UUID: PersonFacts.Assessment] = [:]
-        for (id, r) in try await AssessmentService.current(elderIDs: ids, on: db, today: today) {
-            if let until = CalendarDate(r.validUntil) {
-                assessment[id] = .init(instrument: r.instrument, level: r.finalLevel, levelName: r.finalLevelName, validUntil: until)
-            }
-        }
+        let assessment = try await currentAssessments(ids, on: db, on: today)
         var receiving: [UUID: Set<String>] = [:]
         // Two columns of a wide table, read by every order placed: written out.
         for row in try await (db as! any SQLDatabase).raw("""
@@ -28,6 +23,17 @@ enum BenefitFacts {
             out[id] = PersonFacts(birthDate: birth, residenceRegion: e.residenceRegion, living: e.status == ElderStatus.living.rawValue,
                                   categories: Set(e.categoryCodes), economicStatus: e.economicStatus,
                                   inInstitution: e.livingArrangement == "institution", assessment: assessment[id], receiving: receiving[id] ?? [])
+        }
+        return out
+    }
+
+    /// The assessment in force on a day for each person who has one, as the rules read it.
+    static func currentAssessments(_ ids: [UUID], on db: any Database, on day: CalendarDate) async throws -> [UUID: PersonFacts.Assessment] {
+        var out: [UUID: PersonFacts.Assessment] = [:]
+        for (id, r) in try await AssessmentService.current(elderIDs: ids, on: db, today: day) {
+            if let until = CalendarDate(r.validUntil) {
+                out[id] = .init(instrument: r.instrument, level: r.finalLevel, levelName: r.finalLevelName, validUntil: until)
+            }
         }
         return out
     }

@@ -110,9 +110,14 @@ enum PaymentRuns {
         run.progressDone = done; run.progressTotal = total; run.progressAt = now
     }
 
+    /// The run of a month and region, if there is one (the pair is unique).
+    static func find(month: Month, region: RegionCode, db: any Database) async throws -> PaymentRun? {
+        try await PaymentRun.query(on: db).filter(\.$month == month.description).filter(\.$regionCode == region.value).first()
+    }
+
     /// The run of the month and region, made if new; an approved one refuses.
     static func openRun(month: Month, region: RegionCode, actor: String, db: any Database) async throws -> PaymentRun {
-        if let existing = try await PaymentRun.query(on: db).filter(\.$month == month.description).filter(\.$regionCode == region.value).first() {
+        if let existing = try await find(month: month, region: region, db: db) {
             guard existing.status != PaymentRun.Status.approved.rawValue else {
                 throw AppError(.conflict, "payment_run.approved", field: "month",
                                zh: "\(month) 的发放表已审批锁定；更正请在以后月份调整", en: "The roll of \(month) is approved and locked; correct it in a later month")
@@ -129,7 +134,7 @@ enum PaymentRuns {
             try await run.create(on: db)
         } catch {
             // Two starting at once: the unique (month, region) lets one create; the other uses it.
-            if let raced = try await PaymentRun.query(on: db).filter(\.$month == month.description).filter(\.$regionCode == region.value).first() { return raced }
+            if let raced = try await find(month: month, region: region, db: db) { return raced }
             throw error
         }
         return run
@@ -228,8 +233,7 @@ enum PaymentRuns {
 enum PaymentRunJobs {
     static func start(month: Month, region: RegionCode, req: Request) async throws -> PaymentRun {
         let actor = try req.requireActor()
-        if let existing = try await PaymentRun.query(on: req.db).filter(\.$month == month.description).filter(\.$regionCode == region.value).first(),
-           existing.isRunning() {
+        if let existing = try await PaymentRuns.find(month: month, region: region, db: req.db), existing.isRunning() {
             return existing // a second click follows the run already going
         }
         let run = try await PaymentRuns.openRun(month: month, region: region, actor: actor.username, db: req.db)

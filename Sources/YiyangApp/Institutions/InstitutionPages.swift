@@ -101,11 +101,7 @@ struct InstitutionPages: RouteCollection {
     }
 
     @Sendable func discharge(req: Request) async throws -> Response {
-        let n = try await InstitutionsAPI.institution(req)
-        guard let rid = req.parameters.get("residentID", as: UUID.self) else { throw AppError.notFound() }
-        let r = try await req.findScoped(InstitutionResident.self, rid)
-        guard r.institutionID == n.id else { throw AppError.notFound() }
-        try await InstitutionRegister(req: req).discharge(n, r, try req.content.decode(InstitutionRegister.DischargeInput.self))
+        let (n, _) = try await InstitutionsAPI.discharge(req)
         return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
     }
 

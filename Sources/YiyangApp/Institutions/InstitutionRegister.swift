@@ -159,15 +159,13 @@ enum InstitutionFacts {
         // Residents who may be on the roll at the month's end, and their assessments valid then.
         let residents = try await InstitutionResident.query(on: db).filter(\.$institutionID ~~ ids).filter(\.$admittedOn <= end).all()
             .filter { ($0.dischargedOn ?? "9999-12-31") > end }
-        let assessments = try await AssessmentService.current(elderIDs: residents.map(\.elderID), on: db, today: month.lastDay)
+        let assessments = try await BenefitFacts.currentAssessments(residents.map(\.elderID), on: db, on: month.lastDay)
         let beds = try await InstitutionBeds.query(on: db).filter(\.$institutionID ~~ ids).filter(\.$acceptedOn >= start).filter(\.$acceptedOn <= end).all()
         var out: [UUID: InstitutionMonthFacts] = Dictionary(uniqueKeysWithValues: ids.map { ($0, InstitutionMonthFacts()) })
         for r in residents {
             guard let admitted = CalendarDate(r.admittedOn) else { continue }
-            let a = assessments[r.elderID].flatMap { res in
-                CalendarDate(res.validUntil).map { PersonFacts.Assessment(instrument: res.instrument, level: res.finalLevel, levelName: res.finalLevelName, validUntil: $0) }
-            }
-            out[r.institutionID]?.residents.append(.init(id: r.id!, admittedOn: admitted, dischargedOn: r.dischargedOn.flatMap(CalendarDate.init), assessment: a))
+            out[r.institutionID]?.residents.append(.init(id: r.id!, admittedOn: admitted, dischargedOn: r.dischargedOn.flatMap(CalendarDate.init),
+                                                         assessment: assessments[r.elderID]))
         }
         for b in beds {
             guard let day = CalendarDate(b.acceptedOn) else { continue }

@@ -75,13 +75,19 @@ struct InstitutionsAPI: RouteCollection {
         return try HomeServicesAPI.created(ResidentView(r))
     }
 
-    @Sendable func discharge(req: Request) async throws -> ResidentView {
-        let n = try await Self.institution(req)
+    /// The institution and the stay in the path (`/institutions/:institutionID/residents/:residentID/discharge`),
+    /// discharged with the body's date and reason: for the API and the page alike.
+    static func discharge(_ req: Request) async throws -> (Institution, InstitutionResident) {
+        let n = try await institution(req)
         guard let rid = req.parameters.get("residentID", as: UUID.self) else { throw AppError.notFound() }
         let r = try await req.findScoped(InstitutionResident.self, rid)
         guard r.institutionID == n.id else { throw AppError.notFound() }
         try await InstitutionRegister(req: req).discharge(n, r, try req.content.decode(InstitutionRegister.DischargeInput.self))
-        return ResidentView(r)
+        return (n, r)
+    }
+
+    @Sendable func discharge(req: Request) async throws -> ResidentView {
+        ResidentView(try await Self.discharge(req).1)
     }
 
     @Sendable func addBeds(req: Request) async throws -> Response {
