@@ -28,11 +28,12 @@ struct InstitutionPages: RouteCollection {
     @Sendable func list(req: Request) async throws -> Response {
         let actor = try req.require(.institutionsUse)
         let homes = try await req.scoped(Institution.self).sort(\.$regionCode).sort(\.$name).all()
-        let onRoll = try await req.scoped(InstitutionResident.self).filter(\.$institutionID ~~ homes.compactMap(\.id)).filter(\.$dischargedOn == nil).all()
+        let onRoll = Dictionary(grouping: try await req.scoped(InstitutionResident.self).filter(\.$institutionID ~~ homes.compactMap(\.id))
+            .filter(\.$dischargedOn == nil).all(), by: \.institutionID)
         return try await WebPage.render("institutions", title: Self.t("in_title", req), ListPage(
             institutions: homes.map { h in
                 Line(id: h.id!.uuidString, name: h.name, creditCode: h.creditCode, operatorName: Self.operatorName(h.operatorKind, req.locale),
-                     region: h.regionCode, residents: onRoll.filter { $0.institutionID == h.id }.count)
+                     region: h.regionCode, residents: onRoll[h.id!]?.count ?? 0)
             },
             canManage: actor.has(.institutionsManage), region: actor.region.value), req: req)
     }
