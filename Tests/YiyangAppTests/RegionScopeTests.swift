@@ -59,8 +59,14 @@ struct RegionScopeTests {
         link.userID = UUID(); link.username = "someone"; link.displayName = "某人"; link.elderID = elder.id!; link.regionCode = elder.residenceRegion
         link.relation = "儿子"; link.status = "pending"
         try await link.create(on: app.db)
+        let transfer = ElderTransfer()
+        transfer.elderID = elder.id!; transfer.fromRegionCode = elder.residenceRegion; transfer.toRegionCode = "130102001002"
+        transfer.idMasked = elder.idMasked; transfer.nameGiven = "周秘密"; transfer.requestedBy = "x"; transfer.requestedVia = "api"
+        transfer.status = "pending"
+        try await transfer.create(on: app.db)
         let services = try await siblingServiceRecords(app, elder: elder)
         return SiblingRecords(values: services.merging([
+            "transferID": transfer.id!.uuidString,
             "linkID": link.id!.uuidString,
             "attachmentID": attachment.id!.uuidString,
             "overpaymentID": over.id!.uuidString,
@@ -226,7 +232,7 @@ struct RegionScopeTests {
                             "PaymentAdjustment", "LivenessEvidence", "FamilyLink", "ServicePoint", "ServiceProvider", "ProviderContract",
                             "Caregiver", "CaregiverCertificate", "ServiceAccount", "ServiceItem", "ServiceHome", "ServiceOrder",
                             "ServiceBalanceDebit", "ReturnVisit", "ServiceComplaint", "MealMenu", "MealOrder", "ServiceStatement",
-                            "Institution", "InstitutionResident", "InstitutionBeds", "InstitutionPayment"]
+                            "Institution", "InstitutionResident", "InstitutionBeds", "InstitutionPayment", "ElderTransfer"]
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
             for model in scopedModels {

@@ -20,7 +20,9 @@ struct StreamingUploadTests {
         for i in from..<(from + rows) {
             let id = makeID("130102", "19400512", i)
             ids.append(id)
-            csv += "测试\(i),\(id),\(village),\(pad)\n"
+            // Names hold no digits (the registry refuses them): the number in Chinese numerals.
+            let numerals = String(String(i).map { Array("〇一二三四五六七八九")[$0.wholeNumberValue!] })
+            csv += "测试\(numerals),\(id),\(village),\(pad)\n"
         }
         return (csv, ids)
     }

@@ -23,21 +23,29 @@ struct AccountsTests {
         #expect(issue.message.en.contains("10"))
     }
 
-    @Test("five failures lock for fifteen minutes; an expired lock starts the count afresh")
-    func lockout() {
-        let l = LoginLockoutPolicy()
-        var s = LoginLockoutPolicy.State(failures: 0, lockedUntil: nil)
-        for _ in 1...4 { s = l.afterFailure(s, now: 1000) }
-        #expect(!l.isLocked(s, now: 1000))
-        s = l.afterFailure(s, now: 1000)
-        #expect(l.isLocked(s, now: 1000))
-        #expect(s.lockedUntil == Double(1900))
-        #expect(l.isLocked(s, now: 1899))
-        #expect(!l.isLocked(s, now: 1900))
-        s = l.afterFailure(s, now: 2000)
-        #expect(s.failures == 1)
-        #expect(!l.isLocked(s, now: 2000))
-        #expect(l.afterSuccess().failures == 0)
+    @Test("the first failures cost nothing; each after them doubles the wait, up to the cap; a day without failures forgets")
+    func throttle() {
+        let p = LoginThrottlePolicy()
+        var s = LoginThrottlePolicy.State()
+        for _ in 1...4 { s = p.afterFailure(s, now: 1000, free: p.freeFailures) }
+        #expect(p.wait(s, now: 1000) == 0)
+        s = p.afterFailure(s, now: 1000, free: p.freeFailures)
+        #expect(p.wait(s, now: 1000) == 30)
+        #expect(p.wait(s, now: 1029) == 1)
+        #expect(p.wait(s, now: 1030) == 0)
+        s = p.afterFailure(s, now: 1030, free: p.freeFailures)
+        #expect(p.wait(s, now: 1030) == 60)
+        s = p.afterFailure(s, now: 1090, free: p.freeFailures)
+        #expect(p.wait(s, now: 1090) == 120)
+        for _ in 1...20 { s = p.afterFailure(s, now: 2000, free: p.freeFailures) }
+        #expect(p.wait(s, now: 2000) == 15 * 60, "capped")
+        #expect(p.delay(afterFailures: 1_000, free: 5) == 15 * 60, "no overflow")
+        #expect(p.current(s, now: 2000 + 86_400).failures == 0)
+        #expect(p.afterFailure(s, now: 2000 + 86_400, free: p.freeFailures).failures == 1)
+        // An office address shares thirty free failures among its staff.
+        var a = LoginThrottlePolicy.State()
+        for _ in 1...29 { a = p.afterFailure(a, now: 0, free: p.freeFailuresPerAddress) }
+        #expect(p.wait(a, now: 0) == 0)
     }
 
     @Test("every role has a row in the starting permission table, and the administrator has everything")

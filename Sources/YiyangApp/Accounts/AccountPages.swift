@@ -31,8 +31,12 @@ struct SessionPages: RouteCollection {
         let form = try req.content.decode(LoginForm.self)
         let next = WebPage.safeNext(form.next)
         do {
-            let opened = try await SignIn.open(username: form.username ?? "", password: form.password ?? "", kind: .web, on: req)
-            let res = req.redirect(to: opened.user.mustChangePassword ? "/profile/password?required=1" : next)
+            let opened = try await SignIn.open(username: form.username ?? "", password: form.password ?? "", kind: .web,
+                                               deviceToken: req.cookies[KnownDevice.cookie]?.string, on: req)
+            // Someone tried this account before: its owner sees it first, with the attempts listed on the profile.
+            let landing = opened.notice == nil ? next : "/profile?notice=failed_signins"
+            let res = req.redirect(to: opened.user.mustChangePassword ? "/profile/password?required=1" : landing)
+            res.cookies[KnownDevice.cookie] = WebCookies.make(opened.deviceToken, req: req, maxAge: KnownDevice.maxAge)
             res.cookies[WebCookie.session] = WebCookies.make(opened.token, req: req, maxAge: req.application.yiyang.webSessionSeconds)
             res.cookies[WebCookie.language] = WebCookies.make(opened.user.locale, req: req, maxAge: 365 * 86_400)
             return res
@@ -56,7 +60,11 @@ struct SessionPages: RouteCollection {
         let user = try await CurrentAccount.load(req)
         let l = req.locale
         let regionName = try await req.findScoped(Region.self, actor.region.value).name
+        let failures = try await req.scoped(AuditEntry.self).filter(\.$entityID == actor.userID.uuidString)
+            .filter(\.$action == AuditAction.loginFailed.rawValue).sort(\.$at, .descending).limit(10).all()
+            .map { ProfilePage.Failure(at: ChinaTime.dateTime($0.at), from: $0.clientAddress) }
         return try await WebPage.render("profile", title: UIStrings.text("profile_title", l), ProfilePage(
+            failedSignIns: failures,
             user: .init(username: user.username, displayName: user.displayName, regionCode: user.regionCode, locale: user.locale),
             // The account's own phone is not masked from its owner.
             phone: user.phone ?? UIStrings.text("none", l), regionName: regionName,
@@ -66,6 +74,12 @@ struct SessionPages: RouteCollection {
 
     struct ProfilePage: Encodable {
         struct U: Encodable { var username: String; var displayName: String; var regionCode: String; var locale: String }
+        struct Failure: Encodable {
+            var at: String
+            var from: String
+        }
+        /// The account's last failed sign-ins, newest first: its owner sees who tried it.
+        var failedSignIns: [Failure]
         var user: U
         var phone: String
         var regionName: String

@@ -71,14 +71,28 @@ enum RoleTable {
             throw AppError(.forbidden, "permissions.beyond_grantor", field: "permissions",
                            zh: "不能授予您自己没有的权限", en: "You cannot grant permissions you lack")
         }
+        // The permission table is one for the whole platform: only an account whose region is the
+        // top of the tree may change it, or a township's admin would rewrite every county's rights.
+        guard try await PlatformLevel.isPlatformWide(actor.region, on: req.db) else {
+            throw AppError(.forbidden, "permissions.platform_only",
+                           zh: "角色权限表对全平台生效，只能由平台级（最高一级区划）管理员调整",
+                           en: "The permission table applies to the whole platform; only an administrator at the top region may change it")
+        }
         let before = try await PermissionLookup.permissions(of: [role], on: req.db)
         try await req.db.transaction { tx in
             try await RolePermission.query(on: tx).filter(\.$role == role.rawValue).delete()
             for p in wanted.sorted(by: { $0.rawValue < $1.rawValue }) { try await RolePermission(role: role, permission: p).create(on: tx) }
         }
         try await AuditLog.record(on: req, action: .rolePermissionsChanged, entityType: "role", entityID: role.rawValue,
-                                  region: actor.region.value, before: before.map(\.rawValue).sorted(),
-                                  after: wanted.map(\.rawValue).sorted())
+                                  region: actor.region.value, before: ["permissions": before.map(\.rawValue).sorted()],
+                                  after: PermissionChange(scope: "platform", permissions: wanted.map(\.rawValue).sorted()))
         return wanted
     }
 }
+
+/// What the audit log keeps of a permission edit: it applies platform-wide, and says so.
+private struct PermissionChange: Encodable {
+    var scope: String
+    var permissions: [String]
+}
+

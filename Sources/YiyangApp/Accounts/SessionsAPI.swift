@@ -7,12 +7,17 @@ struct SessionsAPI: RouteCollection {
     struct SignInBody: Content {
         var username: String
         var password: String
+        /// The `deviceToken` of an earlier sign-in from this client: others' wrong passwords do not slow it down.
+        var deviceToken: String?
     }
 
     struct TokenAnswer: Content {
         var token: String
         var expiresAt: Date
         var user: AccountService.View
+        var deviceToken: String
+        /// Failed attempts on the account since it last signed in, when there were any.
+        var failedAttemptsBefore: SignIn.FailedAttempts?
     }
 
     func boot(routes: any RoutesBuilder) throws {
@@ -25,10 +30,11 @@ struct SessionsAPI: RouteCollection {
 
     @Sendable func create(req: Request) async throws -> Response {
         let body = try req.content.decode(SignInBody.self)
-        let opened = try await SignIn.open(username: body.username, password: body.password, kind: .api, on: req)
+        let opened = try await SignIn.open(username: body.username, password: body.password, kind: .api, deviceToken: body.deviceToken, on: req)
         let roles = try await PermissionLookup.roles(of: opened.user.requireID(), on: req.db)
         let answer = TokenAnswer(token: opened.token, expiresAt: opened.session.expiresAt,
-                                 user: AccountService.view(opened.user, roles: roles))
+                                 user: AccountService.view(opened.user, roles: roles), deviceToken: opened.deviceToken,
+                                 failedAttemptsBefore: opened.notice)
         let res = Response(status: .created)
         try res.content.encode(answer, as: .json)
         return res

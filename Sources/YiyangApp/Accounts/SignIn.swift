@@ -3,53 +3,74 @@ import Vapor
 import YiyangDomain
 
 /// Signing in, shared by the login page and `POST /api/v1/sessions`: checks the password,
-/// counts failures, locks after too many, opens a session and writes the audit log.
+/// slows down repeated failures (per name and per address, `LoginThrottlePolicy`), opens a
+/// session and writes the audit log. Known and unknown names get the same answers.
 enum SignIn {
     struct Opened {
         var token: String
         var session: AuthSession
         var user: User
+        /// For the device cookie (web) or the API client to keep: see `KnownDevice`.
+        var deviceToken: String
+        /// Failed attempts on this account since it last signed in, for its owner to see.
+        var notice: FailedAttempts?
+    }
+
+    /// What the owner is told at sign-in: someone tried the account's name.
+    struct FailedAttempts: Content, Equatable {
+        var count: Int
+        var lastAt: Date
+        var lastFrom: String
     }
 
     static let wrongCredentials = AppError(.unauthorized, "auth.invalid_credentials", field: "password",
                                            zh: "用户名或密码不正确", en: "Wrong username or password")
 
-    static func open(username rawUsername: String, password: String, kind: AuthSession.Kind, on req: Request) async throws -> Opened {
+    static func open(username rawUsername: String, password: String, kind: AuthSession.Kind, deviceToken: String? = nil,
+                     on req: Request) async throws -> Opened {
         let username = rawUsername.trimmingCharacters(in: .whitespaces).lowercased()
         if username.isEmpty { throw AppError.required("username", zh: "用户名", en: "Username") }
         if password.isEmpty { throw AppError.required("password", zh: "密码", en: "Password") }
         let config = req.application.yiyang
-        let policy = config.lockoutPolicy
-        guard let user = try await User.query(on: req.db).filter(\.$username == username).first() else {
+        let policy = config.throttlePolicy
+        let throttles = LoginThrottles(db: req.db, policy: policy)
+        let now = Date()
+        let accountKey = LoginThrottles.accountKey(username), addressKey = LoginThrottles.addressKey(req.clientAddress)
+        let accountRow = try await throttles.load(accountKey)
+        let knownDevice = KnownDevice.verify(deviceToken, username: username, key: req.application.secret.bytes)
+        // The name's delay binds everyone but its owner on a device they signed in from before;
+        // the address's delay binds whoever sends from it. Both are decided before the name is
+        // looked up, so a delay says nothing about whether the name exists.
+        let wait = max(throttles.wait(try await throttles.load(addressKey), now: now), knownDevice ? 0 : throttles.wait(accountRow, now: now))
+        let user = try await User.query(on: req.db).filter(\.$username == username).first()
+        let actorOverride: (id: UUID?, username: String, roles: String) = (user?.id, username, "")
+        if wait > 0 {
+            try await AuditLog.record(on: req, action: .loginFailed, entityType: "user", entityID: user?.id?.uuidString,
+                                      region: user?.regionCode ?? RegionCode.root.value, after: ["reason": "throttled", "wait": String(wait)],
+                                      actorOverride: actorOverride)
+            throw throttledError(seconds: wait)
+        }
+        let ok: Bool
+        if let user {
+            ok = (try? await req.password.async.verify(password, created: user.passwordHash)) ?? false
+        } else {
             // Spend the time a hash check costs, so timing does not tell which usernames exist.
             _ = try? await req.password.async.verify(password, created: dummyHash(req))
-            try await AuditLog.record(on: req, action: .loginFailed, entityType: "user", entityID: nil,
-                                      region: RegionCode.root.value, after: ["username": username, "reason": "unknown_user"],
-                                      actorOverride: (nil, username, ""))
-            throw wrongCredentials
+            ok = false
         }
-        let now = Date()
-        let state = LoginLockoutPolicy.State(failures: user.failedLogins, lockedUntil: user.lockedUntil?.timeIntervalSince1970)
-        if policy.isLocked(state, now: now.timeIntervalSince1970) {
-            try await AuditLog.record(on: req, action: .loginFailed, entityType: "user", entityID: user.id?.uuidString,
-                                      region: user.regionCode, after: ["reason": "locked"], actorOverride: (user.id, user.username, ""))
-            throw lockedError(until: user.lockedUntil!, req: req)
-        }
-        let ok = (try? await req.password.async.verify(password, created: user.passwordHash)) ?? false
-        guard ok else {
-            let next = policy.afterFailure(state, now: now.timeIntervalSince1970)
-            user.failedLogins = next.failures
-            user.lockedUntil = next.lockedUntil.map { Date(timeIntervalSince1970: $0) }
-            try await user.save(on: req.db)
-            try await AuditLog.record(on: req, action: .loginFailed, entityType: "user", entityID: user.id?.uuidString,
-                                      region: user.regionCode, after: ["reason": "wrong_password", "failures": String(next.failures)],
-                                      actorOverride: (user.id, user.username, ""))
-            if let until = user.lockedUntil {
-                try await AuditLog.record(on: req, action: .loginLocked, entityType: "user", entityID: user.id?.uuidString,
-                                          region: user.regionCode, after: ["lockedUntil": ChinaTime.dateTime(until)],
-                                          actorOverride: (user.id, user.username, ""))
-                throw lockedError(until: until, req: req)
+        guard ok, let user else {
+            let account = try await throttles.fail(accountKey, free: policy.freeFailures, address: req.clientAddress, now: now)
+            try await throttles.fail(addressKey, free: policy.freeFailuresPerAddress, address: req.clientAddress, now: now)
+            if let user {
+                // Mirrored on the account, so its administrator sees that it is being slowed down.
+                user.failedLogins = account.failures
+                user.lockedUntil = account.waitUntil
+                try await user.save(on: req.db)
             }
+            try await AuditLog.record(on: req, action: .loginFailed, entityType: "user", entityID: user?.id?.uuidString,
+                                      region: user?.regionCode ?? RegionCode.root.value,
+                                      after: ["reason": user == nil ? "unknown_user" : "wrong_password", "failures": String(account.failures)],
+                                      actorOverride: actorOverride)
             throw wrongCredentials
         }
         guard user.enabled else {
@@ -57,6 +78,11 @@ enum SignIn {
                                       region: user.regionCode, after: ["reason": "disabled"], actorOverride: (user.id, user.username, ""))
             throw AppError(.forbidden, "auth.account_disabled", zh: "此账号已停用，请联系管理员", en: "This account is disabled; contact your administrator")
         }
+        let notice = accountRow.flatMap { row -> FailedAttempts? in
+            guard let at = row.lastFailureAt, policy.current(row.state, now: now.timeIntervalSince1970).failures > 0 else { return nil }
+            return FailedAttempts(count: row.failures, lastAt: at, lastFrom: row.lastAddress ?? "")
+        }
+        try await throttles.clear(accountKey)
         user.failedLogins = 0
         user.lockedUntil = nil
         user.lastLoginAt = now
@@ -76,16 +102,25 @@ enum SignIn {
         try await AuditLog.record(on: req, action: kind == .web ? .loginSucceeded : .tokenIssued, entityType: "user",
                                   entityID: user.id?.uuidString, region: user.regionCode,
                                   after: ["sessionId": session.id?.uuidString ?? "", "via": kind.rawValue,
-                                          "expiresAt": ChinaTime.dateTime(session.expiresAt)],
+                                          "expiresAt": ChinaTime.dateTime(session.expiresAt),
+                                          "failedAttemptsBefore": String(notice?.count ?? 0)],
                                   actorOverride: (user.id, user.username, roles.map(\.rawValue).joined(separator: ",")))
-        return Opened(token: token, session: session, user: user)
+        let device = knownDevice ? deviceToken! : KnownDevice.issue(username: username, key: req.application.secret.bytes)
+        return Opened(token: token, session: session, user: user, deviceToken: device, notice: notice)
     }
 
-    static func lockedError(until: Date, req: Request) -> AppError {
-        let minutes = max(1, Int((until.timeIntervalSinceNow / 60).rounded(.up)))
-        return AppError(.locked, "auth.account_locked",
-                        zh: "密码错误次数过多，账号已锁定，请 \(minutes) 分钟后再试",
-                        en: "Too many wrong passwords; the account is locked, try again in \(minutes) minutes")
+    static func throttledError(seconds: Int) -> AppError {
+        let shown = seconds >= 120 ? (zh: "\((seconds + 59) / 60) 分钟", en: "\((seconds + 59) / 60) minutes") : (zh: "\(seconds) 秒", en: "\(seconds) seconds")
+        return AppError(.tooManyRequests, "auth.throttled",
+                        zh: "登录失败次数过多，请 \(shown.zh)后再试", en: "Too many failed sign-ins; try again in \(shown.en)")
+    }
+
+    /// The sentence the owner reads after signing in when someone tried the account before.
+    static func noticeText(_ n: FailedAttempts, locale: UILocale) -> String {
+        locale == .en
+            ? "Since you last signed in, \(n.count) sign-in attempts to this account failed, the last at \(ChinaTime.dateTime(n.lastAt)) "
+                + "from \(n.lastFrom). If it was not you, change your password."
+            : "自您上次登录以来，本账号有 \(n.count) 次登录失败，最近一次在 \(ChinaTime.dateTime(n.lastAt))，来自 \(n.lastFrom)。如非本人操作，请修改密码。"
     }
 
     /// Ends the session behind this request.

@@ -113,7 +113,10 @@ struct UserListFilter {
     func apply(to q: QueryBuilder<User>) -> QueryBuilder<User> {
         var q = q
         if let text, !text.isEmpty {
-            q = q.group(.or) { $0.filter(\.$username, .custom("LIKE"), "%\(text.lowercased())%").filter(\.$displayName, .custom("LIKE"), "%\(text)%") }
+            q = q.group(.or) {
+                _ = LikePattern.filter($0, "username", before: "%", text: text.lowercased(), after: "%")
+                _ = LikePattern.filter($0, "display_name", before: "%", text: text, after: "%")
+            }
         }
         if let role {
             q = q.join(UserRole.self, on: \UserRole.$user.$id == \User.$id).filter(UserRole.self, \.$role == role.rawValue)
@@ -193,6 +196,8 @@ enum UserChanges {
         user.failedLogins = 0
         user.lockedUntil = nil
         try await user.save(on: req.db)
+        // The reset lifts the delay others' wrong passwords put on the name.
+        try await LoginThrottles(db: req.db, policy: req.application.yiyang.throttlePolicy).clear(LoginThrottles.accountKey(user.username))
         try await SignIn.revokeAll(userID: user.requireID(), on: req.db)
         try await AuditLog.record(on: req, action: .passwordReset, entityType: "user", entityID: user.id?.uuidString,
                                   region: user.regionCode, after: ["mustChangePassword": true, "sessionsRevoked": true])

@@ -18,7 +18,7 @@ public struct AppConfig: Sendable {
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
     public var trustProxy: Bool
     public var passwordPolicy: PasswordPolicy
-    public var lockoutPolicy: LoginLockoutPolicy
+    public var throttlePolicy: LoginThrottlePolicy
     /// The secret that keys token hashes. From `YIYANG_SECRET_KEY` (base64 of 32 bytes), else a
     /// file in the data folder created on first start with owner-only permissions.
     public var secretKey: Data?
@@ -32,7 +32,7 @@ public struct AppConfig: Sendable {
                 webSessionSeconds: Int = 8 * 3600, apiTokenSeconds: Int = 24 * 3600,
                 secureCookies: Bool = false, trustProxy: Bool = false,
                 passwordPolicy: PasswordPolicy = PasswordPolicy(),
-                lockoutPolicy: LoginLockoutPolicy = LoginLockoutPolicy(),
+                throttlePolicy: LoginThrottlePolicy = LoginThrottlePolicy(),
                 secretKey: Data? = nil, benchmarkRoutes: Bool = false, uploadLimitBytes: Int = 1 << 30) {
         self.dataDirectory = dataDirectory
         self.databaseURL = databaseURL
@@ -42,7 +42,7 @@ public struct AppConfig: Sendable {
         self.secureCookies = secureCookies
         self.trustProxy = trustProxy
         self.passwordPolicy = passwordPolicy
-        self.lockoutPolicy = lockoutPolicy
+        self.throttlePolicy = throttlePolicy
         self.secretKey = secretKey
         self.benchmarkRoutes = benchmarkRoutes
         self.uploadLimitBytes = uploadLimitBytes
@@ -81,8 +81,10 @@ public struct AppConfig: Sendable {
             trustProxy: bool("YIYANG_TRUST_PROXY") ?? false,
             passwordPolicy: PasswordPolicy(minimumLength: try int("YIYANG_PASSWORD_MIN_LENGTH", 10, 8...128),
                                            minimumCharacterKinds: try int("YIYANG_PASSWORD_MIN_KINDS", 3, 1...4)),
-            lockoutPolicy: LoginLockoutPolicy(maxFailures: try int("YIYANG_LOGIN_MAX_FAILURES", 5, 1...100),
-                                              lockSeconds: try int("YIYANG_LOGIN_LOCK_MINUTES", 15, 1...24 * 60) * 60),
+            throttlePolicy: LoginThrottlePolicy(freeFailures: try int("YIYANG_LOGIN_FREE_FAILURES", 5, 1...100),
+                                                freeFailuresPerAddress: try int("YIYANG_LOGIN_FREE_FAILURES_PER_ADDRESS", 30, 1...10_000),
+                                                firstDelaySeconds: try int("YIYANG_LOGIN_FIRST_DELAY_SECONDS", 30, 1...3600),
+                                                maxDelaySeconds: try int("YIYANG_LOGIN_MAX_DELAY_MINUTES", 15, 1...24 * 60) * 60),
             secretKey: key,
             benchmarkRoutes: bool("YIYANG_BENCH_ROUTES") ?? false,
             uploadLimitBytes: try int("YIYANG_UPLOAD_LIMIT_MB", 1024, 1...64 * 1024) << 20

@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Vapor
 import YiyangDomain
 
@@ -17,7 +18,10 @@ final class AuditEntry: Model, @unchecked Sendable {
     @Field(key: "action") var action: String
     @Field(key: "entity_type") var entityType: String
     @OptionalField(key: "entity_id") var entityID: String?
+    /// The region of the record changed: that region's staff read the entry.
     @Field(key: "region_code") var regionCode: String
+    /// The acting account's region, when it is not the record's: its staff read the entry too.
+    @OptionalField(key: "actor_region_code") var actorRegionCode: String?
     @OptionalField(key: "before_json") var beforeJSON: String?
     @OptionalField(key: "after_json") var afterJSON: String?
     @Field(key: "client_address") var clientAddress: String
@@ -25,7 +29,7 @@ final class AuditEntry: Model, @unchecked Sendable {
     @Field(key: "request_id") var requestID: String
 
     var properties: [any AnyProperty] {
-        [$id, $at, $actorID, $actorUsername, $actorRoles, $action, $entityType, $entityID, $regionCode, $beforeJSON, $afterJSON, $clientAddress,
+        [$id, $at, $actorID, $actorUsername, $actorRoles, $action, $entityType, $entityID, $regionCode, $actorRegionCode, $beforeJSON, $afterJSON, $clientAddress,
          $userAgent, $requestID]
     }
     init() {}
@@ -33,6 +37,7 @@ final class AuditEntry: Model, @unchecked Sendable {
 
 extension AuditEntry: RegionScoped {
     static let regionCodeKey: FieldKey = "region_code"
+    static let alsoVisibleUnderKey: FieldKey? = "actor_region_code"
 }
 
 struct CreateAuditEntries: AsyncMigration {
@@ -59,6 +64,54 @@ struct CreateAuditEntries: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(AuditEntry.schema).delete()
+    }
+}
+
+/// Migration 020: the acting account's region beside the record's, and the database itself
+/// refusing to change or remove an entry, whatever connects to it (the ORM guard below only
+/// binds this application).
+struct AuditEntriesAppendOnlyInDatabase: AsyncMigration {
+    var name: String { "020_AuditEntriesAppendOnlyInDatabase" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema("audit_entries").field("actor_region_code", .string).update()
+        let sql = database as! any SQLDatabase
+        try await sql.raw("CREATE INDEX audit_entries_actor_region_idx ON audit_entries (actor_region_code)").run()
+        if sql.dialect.name == "sqlite" {
+            for (name, event) in [("audit_entries_no_update", "UPDATE"), ("audit_entries_no_delete", "DELETE")] {
+                try await sql.raw("""
+                    CREATE TRIGGER \(unsafeRaw: name) BEFORE \(unsafeRaw: event) ON audit_entries
+                    BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END
+                    """).run()
+            }
+        } else {
+            try await sql.raw("""
+                CREATE FUNCTION audit_entries_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'audit_entries is append-only' USING ERRCODE = 'insufficient_privilege'; END $$
+                """).run()
+            try await sql.raw("""
+                CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON audit_entries
+                FOR EACH ROW EXECUTE FUNCTION audit_entries_refuse_change()
+                """).run()
+            try await sql.raw("""
+                CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+                FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_refuse_change()
+                """).run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        if sql.dialect.name == "sqlite" {
+            try await sql.raw("DROP TRIGGER IF EXISTS audit_entries_no_update").run()
+            try await sql.raw("DROP TRIGGER IF EXISTS audit_entries_no_delete").run()
+        } else {
+            try await sql.raw("DROP TRIGGER IF EXISTS audit_entries_no_change ON audit_entries").run()
+            try await sql.raw("DROP TRIGGER IF EXISTS audit_entries_no_truncate ON audit_entries").run()
+            try await sql.raw("DROP FUNCTION IF EXISTS audit_entries_refuse_change()").run()
+        }
+        try await sql.raw("DROP INDEX IF EXISTS audit_entries_actor_region_idx").run()
+        try await database.schema("audit_entries").deleteField("actor_region_code").update()
     }
 }
 
@@ -101,7 +154,11 @@ enum AuditAction: String, CaseIterable, Codable {
     case elderCreated = "elder.created"
     case elderUpdated = "elder.updated"
     case elderDeleted = "elder.deleted"
+    case elderTransferRequested = "elder_transfer.requested"
+    case elderTransferAccepted = "elder_transfer.accepted"
+    case elderTransferDeclined = "elder_transfer.declined"
     case eldersImported = "elders.imported"
+    case eldersImportBatch = "elders.import_batch"
     case eldersExported = "elders.exported"
     case lifeEventRecorded = "life_event.recorded"
     case lifeEventsImported = "life_events.imported"
@@ -167,8 +224,12 @@ enum AuditAction: String, CaseIterable, Codable {
         case .administratorBootstrapped: .init(zh: "创建初始管理员", en: "First administrator created")
         case .elderCreated: .init(zh: "登记老年人", en: "Elderly person registered")
         case .elderDeleted: .init(zh: "删除误登记的老年人档案", en: "Elder record deleted (registered in error)")
+        case .elderTransferRequested: .init(zh: "申请档案迁入", en: "Record transfer requested")
+        case .elderTransferAccepted: .init(zh: "同意档案迁出", en: "Record transfer accepted")
+        case .elderTransferDeclined: .init(zh: "不同意档案迁出", en: "Record transfer declined")
         case .elderUpdated: .init(zh: "修改老年人信息", en: "Elderly person changed")
         case .eldersImported: .init(zh: "导入老年人名册", en: "Roster imported")
+        case .eldersImportBatch: .init(zh: "名册导入：一批已写入", en: "Roster import: a batch written")
         case .eldersExported: .init(zh: "导出老年人名册", en: "Roster exported")
         case .lifeEventRecorded: .init(zh: "记录死亡或迁出", en: "Death or move-out recorded")
         case .lifeEventsImported: .init(zh: "导入死亡或迁出数据", en: "Life events imported")
@@ -242,6 +303,7 @@ enum AuditLog {
         entry.entityType = entityType
         entry.entityID = entityID
         entry.regionCode = region
+        if let actorRegion = req.actor?.region.value, actorRegion != region { entry.actorRegionCode = actorRegion }
         entry.beforeJSON = try before.map { try encode($0) }
         entry.afterJSON = try after.map { try encode($0) }
         entry.clientAddress = req.clientAddress
@@ -269,10 +331,66 @@ enum AuditLog {
         try await entry.create(on: db)
     }
 
+    /// Writes one entry of a long job (an import going on after its request has answered, a
+    /// command) in the name of whoever started it.
+    static func record(_ trail: AuditTrail, on db: any Database, action: AuditAction, entityType: String, entityID: String?,
+                       after: (any Encodable)?, actorRegion: String? = nil) async throws {
+        let entry = AuditEntry()
+        entry.at = Date()
+        entry.actorID = trail.actorID
+        entry.actorUsername = trail.username
+        entry.actorRoles = trail.roles
+        entry.action = action.rawValue
+        entry.entityType = entityType
+        entry.entityID = entityID
+        entry.regionCode = trail.region
+        if let actorRegion, actorRegion != trail.region { entry.actorRegionCode = actorRegion }
+        entry.beforeJSON = nil
+        entry.afterJSON = try after.map { try encode($0) }
+        entry.clientAddress = trail.clientAddress
+        entry.userAgent = trail.userAgent
+        entry.requestID = trail.requestID
+        try await entry.create(on: db)
+    }
+
     static func encode(_ value: any Encodable) throws -> String {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         e.dateEncodingStrategy = .iso8601
         return String(decoding: try e.encode(value), as: UTF8.self)
+    }
+}
+
+/// Who started a long job, taken from its request (or the command line) when it starts, so the
+/// job's entries name them however long it runs.
+struct AuditTrail: Sendable {
+    var actorID: UUID?
+    var username: String
+    var roles: String
+    var region: String
+    var clientAddress: String
+    var userAgent: String
+    var requestID: String
+
+    init(_ req: Request) throws {
+        guard let actor = req.actor else { throw AppError.unauthenticated }
+        actorID = actor.userID
+        username = actor.username
+        roles = actor.roleCodes
+        region = actor.region.value
+        clientAddress = req.clientAddress
+        userAgent = String((req.headers.first(name: .userAgent) ?? "").prefix(300))
+        requestID = req.requestID
+    }
+
+    /// A command run on the server itself.
+    init(command: String) {
+        actorID = nil
+        username = command
+        roles = "system"
+        region = RegionCode.root.value
+        clientAddress = "cli"
+        userAgent = "yiyang-cli"
+        requestID = UUID().uuidString
     }
 }

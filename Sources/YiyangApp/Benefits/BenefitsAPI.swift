@@ -416,9 +416,12 @@ struct BenefitsAPI: RouteCollection {
 
     @Sendable func reviewEntitlements(req: Request) async throws -> EntitlementReview.Outcome {
         let actor = try req.require(.benefitsManage)
-        let month = try Self.month(try req.content.decode(ScanBody.self).month)
-        let outcome = try await EntitlementReview.run(month: month, scope: try req.regionScope(), actor: actor.username, db: req.db)
-        try await AuditLog.record(on: req, action: .entitlementsReviewed, entityType: "entitlement", entityID: nil, region: actor.region.value,
+        let body = try req.content.decode(ScanBody.self)
+        let month = try Self.month(body.month)
+        // A region named outside the account's scope is refused, as scans and runs refuse it, not ignored.
+        let region = try body.region.map { try req.requireInScope($0, field: "region") } ?? actor.region
+        let outcome = try await EntitlementReview.run(month: month, scope: RegionScope(region: region), actor: actor.username, db: req.db)
+        try await AuditLog.record(on: req, action: .entitlementsReviewed, entityType: "entitlement", entityID: nil, region: region.value,
                                   after: outcome)
         return outcome
     }

@@ -113,7 +113,7 @@ struct RegistryBenchCommand: AsyncCommand {
         console.print(String(format: "bare insert loop:   %8.0f rows/s (%.1f s)", Double(n) / bareSeconds, bareSeconds))
 
         // 2. The real import, streamed from the file.
-        let importer = try await CLIRegistry.importer(app, dryRun: false)
+        let importer = try await CLIRegistry.importer(app, dryRun: false, fileName: csvURL.lastPathComponent)
         let importStart = ContinuousClock.now
         let report = try await importer.read(csvURL, temporaryDirectory: app.yiyang.temporaryDirectory, threadPool: app.threadPool)
         let importSeconds = seconds(ContinuousClock.now - importStart)

@@ -108,6 +108,7 @@ struct ResetPasswordCommand: AsyncCommand {
         user.lockedUntil = nil
         user.enabled = true
         try await user.save(on: app.db)
+        try await LoginThrottles(db: app.db, policy: app.yiyang.throttlePolicy).clear(LoginThrottles.accountKey(user.username))
         try await SignIn.revokeAll(userID: user.requireID(), on: app.db)
         try await AuditLog.recordSystem(on: app.db, actor: "cli", action: .passwordReset, entityType: "user",
                                         entityID: user.id?.uuidString, region: user.regionCode, after: ["mustChangePassword": true])

@@ -10,10 +10,10 @@ struct ElderCommands: AsyncCommandGroup {
 }
 
 enum CLIRegistry {
-    static func importer(_ app: Application, dryRun: Bool) async throws -> RosterImporter {
+    static func importer(_ app: Application, dryRun: Bool, fileName: String) async throws -> RosterImporter {
         let (vocabulary, _) = try await RegistryVocabulary.load(on: app.db)
         return RosterImporter(db: app.db, service: ElderService(db: app.db, vault: app.vault, actorUsername: "cli", source: "cli"),
-                              options: .init(dryRun: dryRun, scope: nil, locale: .zh),
+                              options: .init(dryRun: dryRun, scope: nil, locale: .zh, audit: AuditTrail(command: "cli"), fileName: fileName),
                               vocabulary: vocabulary, knownRegions: try await RosterImporter.knownRegionCodes(on: app.db))
     }
 
@@ -36,16 +36,12 @@ struct ImportEldersCommand: AsyncCommand {
         let app = context.application
         try await prepareDatabase(app)
         guard FileManager.default.isReadableFile(atPath: signature.file) else { throw ConfigError(message: "cannot read \(signature.file)") }
-        let importer = try await CLIRegistry.importer(app, dryRun: signature.dryRun)
+        let importer = try await CLIRegistry.importer(app, dryRun: signature.dryRun, fileName: signature.file)
         let bar = ProgressBar(label: "导入 importing")
         let report = try await importer.read(URL(fileURLWithPath: signature.file), temporaryDirectory: app.yiyang.temporaryDirectory,
                                              threadPool: app.threadPool) { done, total, _ in bar.update(done, max(total, done)) }
         bar.finish()
-        if !signature.dryRun {
-            try await AuditLog.recordSystem(on: app.db, actor: "cli", action: .eldersImported, entityType: "elder", entityID: signature.file,
-                                            region: RegionCode.root.value,
-                                            after: ["imported": report.imported, "updated": report.updated, "unchanged": report.unchanged, "rejected": report.rejected])
-        }
+        try await importer.auditCompletion(on: app.db)
         CLIRegistry.printReport(report, console: context.console)
     }
 }
@@ -80,7 +76,7 @@ enum DemoElders {
         let villages = try await Region.query(on: app.db).filter(\.$level == RegionLevel.village.rawValue).all().compactMap { RegionCode($0.id ?? "") }
             .filter { $0.value.hasPrefix(within) }
         guard !villages.isEmpty else { throw ConfigError(message: "no village-level regions: load the demo or a region table first") }
-        let importer = try await CLIRegistry.importer(app, dryRun: false)
+        let importer = try await CLIRegistry.importer(app, dryRun: false, fileName: "synthetic")
         try await importer.add(row: 1, cells: ["name", "idNumber", "householdRegion", "phones", "ethnicity", "categories",
                                                "disabilityLevel", "economicStatus", "livingArrangement", "healthInsurance"])
         var generator = SyntheticElders(seed: seed)

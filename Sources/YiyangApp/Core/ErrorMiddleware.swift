@@ -61,15 +61,21 @@ struct AppErrorMiddleware: AsyncMiddleware {
         case let e as ValidationIssue:
             return AppError(.unprocessableEntity, issue: e)
         case let e as DecodingError:
-            return decoding(e)
+            return decoding(e, body: req.body.data)
         case let e as any AbortError:
+            // Vapor answers a missing body with a bare 422 (or 415 without a content type): say what is missing.
+            if [.unprocessableEntity, .badRequest, .unsupportedMediaType].contains(e.status), [.POST, .PUT, .PATCH].contains(req.method),
+               (req.body.data?.readableBytes ?? 0) == 0 {
+                return AppError(.badRequest, "body.empty", field: "body", zh: "请求内容为空：应为 JSON 对象",
+                                en: "The request body is empty; send a JSON object")
+            }
             return fromStatus(e.status)
         default:
             return AppError(.internalServerError, "internal", zh: "服务器内部错误，请稍后再试；问题已记录", en: "Internal error; it has been logged, please try again later")
         }
     }
 
-    static func decoding(_ e: DecodingError) -> AppError {
+    static func decoding(_ e: DecodingError, body: ByteBuffer? = nil) -> AppError {
         func path(_ ctx: DecodingError.Context, extra: CodingKey? = nil) -> String {
             (ctx.codingPath + (extra.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
                 .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
@@ -80,6 +86,10 @@ struct AppErrorMiddleware: AsyncMiddleware {
             return AppError(.badRequest, "body.field_missing", field: f, zh: "缺少字段 \(f)", en: "Field \(f) is missing")
         case .typeMismatch(let type, let ctx):
             let f = path(ctx)
+            if f.isEmpty {
+                return AppError(.badRequest, "body.not_object", field: "body", zh: "请求内容应为 JSON 对象（{…}），不是\(jsonKind(body).zh)",
+                                en: "The request body must be a JSON object ({…}), not \(jsonKind(body).en)")
+            }
             return AppError(.badRequest, "body.field_type", field: f, zh: "字段 \(f) 的类型不对，应为\(typeName(type).zh)",
                             en: "Field \(f) has the wrong type; expected \(typeName(type).en)")
         case .valueNotFound(let type, let ctx):
@@ -89,11 +99,45 @@ struct AppErrorMiddleware: AsyncMiddleware {
         case .dataCorrupted(let ctx):
             let f = path(ctx)
             if f.isEmpty {
+                // Foundation reports a number that does not fit the field's type (12.5 for a whole
+                // number of fen) without its path: valid JSON then, and the field is the one holding it.
+                if let field = fractionalNumberField(body) {
+                    return AppError(.badRequest, "body.field_type", field: field, zh: "字段 \(field) 的类型不对，应为整数",
+                                    en: "Field \(field) has the wrong type; expected a whole number")
+                }
                 return AppError(.badRequest, "body.malformed", zh: "请求内容不是有效的 JSON", en: "The request body is not valid JSON")
             }
             return AppError(.badRequest, "body.field_invalid", field: f, zh: "字段 \(f) 的值无效", en: "Field \(f) has an invalid value")
         @unknown default:
             return AppError(.badRequest, "body.malformed", zh: "请求内容格式不正确", en: "The request body is malformed")
+        }
+    }
+
+    /// The path of the first number with a fraction in a valid JSON body, or nil.
+    static func fractionalNumberField(_ body: ByteBuffer?) -> String? {
+        guard let body, let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView), options: [.fragmentsAllowed]) else {
+            return nil
+        }
+        func find(_ value: Any, _ path: String) -> String? {
+            if let dict = value as? [String: Any] {
+                for key in dict.keys.sorted() {
+                    if let hit = find(dict[key]!, path.isEmpty ? key : path + "." + key) { return hit }
+                }
+            } else if let array = value as? [Any] {
+                for (i, v) in array.enumerated() { if let hit = find(v, path + "[\(i)]") { return hit } }
+            } else if let n = value as? NSNumber, n.doubleValue.rounded() != n.doubleValue {
+                return path
+            }
+            return nil
+        }
+        return find(json, "")
+    }
+
+    static func jsonKind(_ body: ByteBuffer?) -> LocalizedText {
+        switch body?.readableBytesView.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+        case UInt8(ascii: "["): LocalizedText(zh: "数组", en: "an array")
+        case UInt8(ascii: "\""): LocalizedText(zh: "文本", en: "a string")
+        default: LocalizedText(zh: "单个值", en: "a single value")
         }
     }
 

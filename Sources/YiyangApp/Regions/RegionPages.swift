@@ -43,7 +43,10 @@ struct RegionPages: RouteCollection {
         } else {
             // Search the whole subtree below this region, by name or code.
             childQuery = childQuery.filter(\.$id, .custom("LIKE"), region.code.prefix + "%").filter(\.$id != region.id ?? "")
-                .group(.or) { $0.filter(\.$name, .custom("LIKE"), "%\(q)%").filter(\.$id, .custom("LIKE"), "\(q)%") }
+                .group(.or) {
+                    _ = LikePattern.filter($0, "name", before: "%", text: q, after: "%")
+                    _ = LikePattern.filter($0, "code", text: q, after: "%")
+                }
         }
         let children = try await childQuery.sort(\.$id).limit(500).all()
         let childCount = try await req.scoped(Region.self).filter(\.$parentCode == region.id).count()

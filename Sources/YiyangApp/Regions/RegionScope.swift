@@ -8,6 +8,13 @@ import YiyangDomain
 protocol RegionScoped: Model {
     /// The column holding the 12-digit region code the record belongs to.
     static var regionCodeKey: FieldKey { get }
+    /// A second region column whose region sees the record too (the audit log: the acting
+    /// account's region beside the changed record's). Nil for nearly every model.
+    static var alsoVisibleUnderKey: FieldKey? { get }
+}
+
+extension RegionScoped {
+    static var alsoVisibleUnderKey: FieldKey? { nil }
 }
 
 /// The one place where region scope is enforced: every query of region-owned data starts here.
@@ -30,6 +37,9 @@ struct RegionScope: Sendable {
     func query<M: RegionScoped>(_ type: M.Type, on db: any Database) -> QueryBuilder<M> {
         let q = M.query(on: db)
         if region == .root { return q }
+        if let second = M.alsoVisibleUnderKey {
+            return q.group(.or) { $0.filter(M.regionCodeKey, .custom("LIKE"), likePattern).filter(second, .custom("LIKE"), likePattern) }
+        }
         if let sql = db as? any SQLDatabase, sql.dialect.name == "sqlite" {
             // `likely()` tells SQLite's planner that a region subtree is a wide filter, so a
             // name or ID search uses its own index; the region index still serves plain lists.
@@ -43,7 +53,12 @@ struct RegionScope: Sendable {
         // to build, where Fluent's names, quotes and aliases every column of a wide model.
         let idColumn = M()._$id.key.description // `code` for regions
         var q: SQLQueryString = "SELECT * FROM \(ident: M.schema) WHERE \(ident: idColumn) = \(bind: id)"
-        if region != .root { q = q + " AND \(ident: M.regionCodeKey.description) LIKE \(bind: likePattern)" }
+        if region != .root, let second = M.alsoVisibleUnderKey {
+            q = q + " AND (\(ident: M.regionCodeKey.description) LIKE \(bind: likePattern)"
+                + " OR \(ident: second.description) LIKE \(bind: likePattern))"
+        } else if region != .root {
+            q = q + " AND \(ident: M.regionCodeKey.description) LIKE \(bind: likePattern)"
+        }
         guard let row = try await (db as! any SQLDatabase).raw(q).first() else { throw AppError.notFound() }
         return try row.decode(fluentModel: M.self)
     }

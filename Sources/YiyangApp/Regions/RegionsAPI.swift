@@ -26,7 +26,10 @@ struct RegionsAPI: RouteCollection {
             q = q.filter(\.$level == level)
         }
         if let text = req.query[String.self, at: "q"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-            q = q.group(.or) { $0.filter(\.$name, .custom("LIKE"), "%\(text)%").filter(\.$id, .custom("LIKE"), "\(text)%") }
+            q = q.group(.or) {
+                _ = LikePattern.filter($0, "name", before: "%", text: text, after: "%")
+                _ = LikePattern.filter($0, "code", text: text, after: "%")
+            }
         }
         let total = try await q.count()
         let items = try await q.sort(\.$id).range(page.offset..<(page.offset + page.per)).all()

@@ -67,7 +67,9 @@ struct ElderSearch {
                 query = query.filter(\.$nameInitials, .custom("LIKE"), compact.lowercased() + "%")
             } else {
                 // A name: its start, the way people look for someone.
-                query = query.filter(\.$name, .custom("LIKE"), compact + "%")
+                // Plain text keeps the statement SQLite's prefix index serves; `%`, `_` or `\` are literal.
+                query = LikePattern.needsEscape(compact) ? LikePattern.filter(query, "name", text: compact, after: "%")
+                    : query.filter(\.$name, .custom("LIKE"), compact + "%")
             }
         }
         if let region { query = query.filter(\.$residenceRegion, .custom("LIKE"), region.prefix + "%") }

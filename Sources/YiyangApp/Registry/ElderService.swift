@@ -263,6 +263,8 @@ struct ContactInput: Content, Equatable {
             if c.name.trimmingCharacters(in: .whitespaces).isEmpty {
                 out.append(ValidationIssue(field: "contacts[\(i)].name", rule: "contact.name.required",
                                            message: .init(zh: "联系人姓名不能为空", en: "Contact name is required")))
+            } else if let issue = PersonName.issue(c.name.trimmingCharacters(in: .whitespaces), field: "contacts[\(i)].name") {
+                out.append(issue)
             }
             if let issue = AccountFields.phoneIssue(c.phone) {
                 out.append(ValidationIssue(field: "contacts[\(i)].phone", rule: issue.rule, message: issue.message))

@@ -30,7 +30,19 @@ enum ElderWrites {
 
     static func create(_ input: ElderInput, contacts: [ContactInput], req: Request, source: String) async throws -> Elder {
         let facts = try await validate(input, contacts: contacts, req: req)
-        return try await ElderService(req: req, source: source).create(facts, contacts: contacts, scope: try req.regionScope())
+        let service = ElderService(req: req, source: source)
+        let scope = try req.regionScope()
+        // One person, one record: a number held by another region becomes a request to move the
+        // record here, which that region decides; the staff who typed it are told so.
+        if let found = try await service.existing(idNumber: facts.id.value), !scope.allows(found.residenceRegion) {
+            let trail = try AuditTrail(req)
+            let transfer = try await req.db.transaction { tx in
+                try await ElderTransfers.request(found, to: facts.residenceRegion.value, idNumber: facts.id.value, nameGiven: facts.name,
+                                                 via: source, trail: trail, on: tx)
+            }
+            throw ElderTransfers.registeredElsewhere(transfer)
+        }
+        return try await service.create(facts, contacts: contacts, scope: scope)
     }
 
     static func update(_ e: Elder, input: ElderInput, contacts: [ContactInput]?, req: Request, source: String) async throws {
@@ -101,6 +113,10 @@ enum ElderWrites {
         guard let date = CalendarDate(rawDate), date <= .today() else {
             throw AppError(.unprocessableEntity, "event.date", field: "date", zh: "日期无效或在将来", en: "The date is invalid or in the future")
         }
+        if let birth = CalendarDate(e.birthDate), date < birth {
+            throw AppError(.unprocessableEntity, "event.date_before_birth", field: "date",
+                           zh: "日期 \(date) 早于此人的出生日期 \(birth)", en: "The date \(date) is before the person's birth date \(birth)")
+        }
         let service = ElderService(req: req, source: "web")
         let before = ElderView(e)
         let event = try await service.recordEvent(kind, date: date, source: source.isEmpty ? "manual" : source, destination: destination,
@@ -110,14 +126,12 @@ enum ElderWrites {
     }
 
     static func importRoster(_ upload: SpooledUpload, dryRun: Bool, req: Request) async throws -> RosterImporter.Report {
-        let actor = try req.require(.registryImport)
-        let importer = try await RosterImporter.make(req: req, dryRun: dryRun)
+        try req.require(.registryImport)
+        let importer = try await RosterImporter.make(req: req, dryRun: dryRun, fileName: upload.fileName)
         defer { withExtendedLifetime(upload) {} }
         let report = try await importer.read(try upload.requiredFile, temporaryDirectory: req.application.yiyang.temporaryDirectory, threadPool: req.application.threadPool)
-        if !dryRun {
-            try await AuditLog.record(on: req, action: .eldersImported, entityType: "elder", entityID: nil, region: actor.region.value,
-                                      after: ["imported": report.imported, "updated": report.updated, "unchanged": report.unchanged, "rejected": report.rejected])
-        }
+        // A dry run tells which numbers are registered: it is audited like a real one.
+        try await importer.auditCompletion(on: req.db)
         return report
     }
 

@@ -64,13 +64,12 @@ enum WebRosterImport {
     static func start(_ upload: SpooledUpload, dryRun: Bool, req: Request) async throws -> String {
         let actor = try req.require(.registryImport)
         let file = try upload.requiredFile
-        let importer = try await RosterImporter.make(req: req, dryRun: dryRun)
+        let importer = try await RosterImporter.make(req: req, dryRun: dryRun, fileName: upload.fileName)
         let id = SessionSecrets.newToken()
         let jobs = req.application.importJobs
         await jobs.start(.init(id: id, ownerID: actor.userID, fileName: upload.fileName, totalBytes: upload.bytes))
         let app = req.application
         let locale = req.locale
-        let audit = (address: req.clientAddress, agent: String((req.headers.first(name: .userAgent) ?? "").prefix(300)), requestID: req.requestID)
         Task {
             do {
                 let report = try await importer.read(file, temporaryDirectory: app.yiyang.temporaryDirectory, threadPool: app.threadPool) {
@@ -83,16 +82,7 @@ enum WebRosterImport {
                     let token = try saveErrors(report, owner: actor.userID, locale: locale, app: app)
                     link = "/elders/import/errors?report=\(token)"
                 }
-                if !dryRun {
-                    let entry = AuditEntry()
-                    entry.at = Date(); entry.actorID = actor.userID; entry.actorUsername = actor.username; entry.actorRoles = actor.roleCodes
-                    entry.action = AuditAction.eldersImported.rawValue; entry.entityType = "elder"; entry.entityID = upload.fileName
-                    entry.regionCode = actor.region.value; entry.beforeJSON = nil
-                    entry.afterJSON = try AuditLog.encode(["imported": report.imported, "updated": report.updated,
-                                                            "unchanged": report.unchanged, "rejected": report.rejected])
-                    entry.clientAddress = audit.address; entry.userAgent = audit.agent; entry.requestID = audit.requestID
-                    try await entry.create(on: app.db)
-                }
+                try await importer.auditCompletion(on: app.db)
                 await jobs.finish(id, report: report, errorsLink: link)
             } catch let e as AppError {
                 await jobs.fail(id, e.message.text(locale))

@@ -91,6 +91,13 @@ final class LifeEventImporter: @unchecked Sendable {
             line("rejected", .init(zh: "日期无效或在将来", en: "The date is invalid or in the future"))
             return
         }
+        // The number carries the birth date: an event before it is a typing mistake in one or the other.
+        guard date >= id.birthDate else {
+            report.rejected += 1
+            line("rejected", .init(zh: "日期 \(date) 早于身份证号中的出生日期 \(id.birthDate)",
+                                   en: "The date \(date) is before the birth date \(id.birthDate) in the ID number"))
+            return
+        }
         var kind = defaultKind
         if let k = cell["kind"], !k.isEmpty {
             switch k.lowercased() {

@@ -23,7 +23,34 @@ final class RosterImporter: @unchecked Sendable {
         var errors: [RowError] = []
         var unknownColumns: [String] = []
         var dryRun = false
+        /// Names this import in the audit log: every batch's entry and the closing one carry it.
+        var job = ""
+        /// Batches written, each with its own audit entry.
+        var batches = 0
         var rows: Int { imported + updated + unchanged + rejected }
+    }
+
+    /// What the closing audit entry keeps of an import, written for a dry run too.
+    struct AuditSummary: Encodable {
+        var job: String
+        var file: String
+        var dryRun: Bool
+        var batches: Int
+        var imported: Int
+        var updated: Int
+        var unchanged: Int
+        var rejected: Int
+    }
+
+    /// What each batch's audit entry keeps: the rows it covers and what it wrote.
+    struct BatchAudit: Encodable {
+        var job: String
+        var file: String
+        var batch: Int
+        var firstRow: Int
+        var lastRow: Int
+        var imported: Int
+        var updated: Int
     }
 
     struct Options {
@@ -31,6 +58,10 @@ final class RosterImporter: @unchecked Sendable {
         var scope: RegionScope?
         var locale: UILocale = .zh
         var batchSize = 500
+        /// Who imports: each batch is audited in the transaction that writes it, so a run stopped
+        /// half way leaves no row that no entry names. Nil only where nothing is audited (benchmarks).
+        var audit: AuditTrail?
+        var fileName = ""
     }
 
     let db: any Database
@@ -52,14 +83,25 @@ final class RosterImporter: @unchecked Sendable {
     init(db: any Database, service: ElderService, options: Options, vocabulary: ElderRecord.Vocabulary, knownRegions: Set<String>) {
         self.db = db; self.service = service; self.options = options; self.vocabulary = vocabulary; self.knownRegions = knownRegions
         report.dryRun = options.dryRun
+        report.job = UUID().uuidString
     }
 
-    static func make(req: Request, dryRun: Bool) async throws -> RosterImporter {
+    static func make(req: Request, dryRun: Bool, fileName: String) async throws -> RosterImporter {
         let (vocabulary, _) = try await RegistryVocabulary.load(on: req.db)
         let regions = try await knownRegionCodes(on: req.db)
         return RosterImporter(db: req.db, service: ElderService(req: req, source: "import"),
-                              options: Options(dryRun: dryRun, scope: try req.regionScope(), locale: req.locale),
+                              options: Options(dryRun: dryRun, scope: try req.regionScope(), locale: req.locale,
+                                               audit: try AuditTrail(req), fileName: fileName),
                               vocabulary: vocabulary, knownRegions: regions)
+    }
+
+    /// The closing entry of the import, real or dry: what it wrote, or would have written.
+    func auditCompletion(on db: any Database) async throws {
+        guard let trail = options.audit else { return }
+        let summary = AuditSummary(job: report.job, file: options.fileName, dryRun: options.dryRun, batches: report.batches,
+                                   imported: report.imported, updated: report.updated, unchanged: report.unchanged,
+                                   rejected: report.rejected)
+        try await AuditLog.record(trail, on: db, action: .eldersImported, entityType: "elder", entityID: options.fileName, after: summary)
     }
 
     /// Every stored region code, to check household and residence codes against.
@@ -176,31 +218,72 @@ final class RosterImporter: @unchecked Sendable {
         for (i, item) in rows.enumerated() {
             newRows[i] = try service.insertRow(item.facts, id: UUID(), idHash: hashes[i], now: now)
         }
+        if options.dryRun {
+            try await countDryRun(rows, hashes: hashes, sql: sql)
+            return
+        }
+        // The batch's new rows, its updates and its audit entry commit together or not at all.
+        let values = newRows
+        try await db.transaction { tx in
+            try await self.write(rows, hashes: hashes, newRows: values, tx: tx)
+        }
+    }
+
+    private typealias BatchRow = (row: Int, facts: ElderFacts, cells: [String: (String, String)])
+
+    /// A dry run only asks which numbers are registered already, and counts.
+    private func countDryRun(_ rows: [BatchRow], hashes: [String], sql: any SQLDatabase) async throws {
+        let known = Set(try await sql.select().column("id_hash").from(Elder.schema)
+            .where(SQLColumn("id_hash"), .in, SQLGroupExpression(hashes.map { SQLBind($0) })).all()
+            .map { try $0.decode(column: "id_hash", as: String.self) })
+        let inserted = Set(hashes).subtracting(known)
+        report.imported += inserted.count
+        _ = try await classifyExisting(rows, hashes: hashes, inserted: inserted, on: db)
+    }
+
+    private func write(_ rows: [BatchRow], hashes: [String], newRows: [Int: [any SQLExpression]], tx: any Database) async throws {
+        let sql = tx as! any SQLDatabase
+        let imported = report.imported, updated = report.updated
         // New people go in first, in one statement that skips numbers already registered and
         // says which rows it wrote: the unique index answers "exists?" while inserting, so a
-        // fresh roster costs no extra lookups. A dry run only asks.
-        var inserted = Set<String>()
-        if options.dryRun {
-            let known = Set(try await sql.select().column("id_hash").from(Elder.schema)
-                .where(SQLColumn("id_hash"), .in, SQLGroupExpression(hashes.map { SQLBind($0) })).all()
-                .map { try $0.decode(column: "id_hash", as: String.self) })
-            inserted = Set(hashes).subtracting(known)
-        } else {
-            let insert = sql.insert(into: Elder.schema).columns(ElderService.insertColumns).ignoringConflicts(with: ["id_hash"])
-            for i in rows.indices { insert.values(newRows[i]!) }
-            inserted = Set(try await insert.returning("id_hash").all().map { try $0.decode(column: "id_hash", as: String.self) })
-        }
+        // fresh roster costs no extra lookups.
+        let insert = sql.insert(into: Elder.schema).columns(ElderService.insertColumns).ignoringConflicts(with: ["id_hash"])
+        for i in rows.indices { insert.values(newRows[i]!) }
+        let inserted = Set(try await insert.returning("id_hash").all().map { try $0.decode(column: "id_hash", as: String.self) })
         report.imported += inserted.count
+        for (e, changes) in try await classifyExisting(rows, hashes: hashes, inserted: inserted, on: tx) {
+            try await e.save(on: tx)
+            if !changes.isEmpty { try await changes.create(on: tx) }
+        }
+        report.batches += 1
+        if let trail = options.audit {
+            let entry = BatchAudit(job: report.job, file: options.fileName, batch: report.batches, firstRow: rows.first?.row ?? 0,
+                                   lastRow: rows.last?.row ?? 0, imported: report.imported - imported, updated: report.updated - updated)
+            try await AuditLog.record(trail, on: tx, action: .eldersImportBatch, entityType: "elder", entityID: options.fileName, after: entry)
+        }
+    }
+
+    /// Sorts the rows not inserted: registered elsewhere (rejected), changed (to update), unchanged.
+    private func classifyExisting(_ rows: [BatchRow], hashes: [String], inserted: Set<String>,
+                                  on db: any Database) async throws -> [(Elder, [ElderChange])] {
         let others = hashes.filter { !inserted.contains($0) }
-        guard !others.isEmpty else { return }
+        guard !others.isEmpty else { return [] }
         var existing: [String: Elder] = [:]
         for e in try await Elder.query(on: db).filter(\.$idHash ~~ others).all() { existing[e.idHash] = e }
         var updates: [(Elder, [ElderChange])] = []
         for (i, item) in rows.enumerated() where !inserted.contains(hashes[i]) {
             guard let e = existing[hashes[i]] else { continue }
             if let scope = options.scope, !scope.allows(e.residenceRegion) {
-                reject(item.row, field: "idNumber", rule: "id_number.registered_elsewhere",
-                       message: .init(zh: "此身份证号已在其他地区登记", en: "This ID number is registered in another region"), cells: item.cells)
+                // A real import asks the registering region to move the record here, as a form does.
+                if !options.dryRun, let trail = options.audit {
+                    try await ElderTransfers.request(e, to: item.facts.residenceRegion.value, idNumber: item.facts.id.value,
+                                                     nameGiven: item.facts.name, via: "import", trail: trail, on: db)
+                }
+                reject(item.row, field: "idNumber", rule: "id_number.registered_elsewhere", message: options.dryRun
+                       ? .init(zh: "此身份证号已在其他地区登记（正式导入时将向登记地提出迁入申请）",
+                               en: "This ID number is registered in another region (a real import asks that region to transfer it)")
+                       : .init(zh: "此身份证号已在其他地区登记；已向登记地提出迁入申请", en: "This ID number is registered in another region; a transfer request went there"),
+                       cells: item.cells)
                 report.rejected += 1
                 continue
             }
@@ -212,14 +295,7 @@ final class RosterImporter: @unchecked Sendable {
                 report.unchanged += 1
             }
         }
-        guard !options.dryRun, !updates.isEmpty else { return }
-        let toUpdate = updates
-        try await db.transaction { tx in
-            for (e, changes) in toUpdate {
-                try await e.save(on: tx)
-                if !changes.isEmpty { try await changes.create(on: tx) }
-            }
-        }
+        return updates
     }
 
     /// The error report as a CSV a person opens in a spreadsheet.

@@ -91,9 +91,17 @@ enum WebPage {
         }
     }
 
-    /// Only local paths, so `next=` cannot send anyone to another site.
+    /// Only local paths, so `next=` cannot send anyone to another site. Browsers drop tabs and
+    /// newlines anywhere in a URL and read `\\` as `/` (WHATWG URL), so `/<TAB>/evil.example` is
+    /// `//evil.example` to them: any control character, space or backslash refuses the path
+    /// outright, and what is left must stay on a made-up host when resolved against it.
     static func safeNext(_ raw: String?) -> String {
-        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.hasPrefix("/\\"), !raw.contains("\r"), !raw.contains("\n") else { return "/" }
+        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//") else { return "/" }
+        let refused = raw.unicodeScalars.contains { s in
+            s.value <= 0x20 || s.value == 0x7F || s == "\\" || s.properties.generalCategory == .format
+                || s.properties.generalCategory == .control
+        }
+        guard !refused, let url = URL(string: "https://next.invalid" + raw), url.host == "next.invalid" else { return "/" }
         return raw
     }
 }

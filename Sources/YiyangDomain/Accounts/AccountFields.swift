@@ -11,7 +11,7 @@ public enum AccountFields {
 
     public static func displayNameIssue(_ name: String) -> ValidationIssue? {
         let n = name.trimmingCharacters(in: .whitespaces)
-        guard n.isEmpty || n.count > 50 else { return nil }
+        guard n.isEmpty || n.count > 50 else { return PersonName.issue(n, field: "displayName", lettersOnly: false) }
         return ValidationIssue(field: "displayName", rule: "display_name.length", message: LocalizedText(
             zh: "姓名不能为空，且不超过 50 个字", en: "Display name is required and at most 50 characters"))
     }

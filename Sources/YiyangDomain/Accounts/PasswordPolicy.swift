@@ -45,43 +45,66 @@ public struct PasswordPolicy: Sendable, Equatable {
     }
 }
 
-/// Locks an account after repeated wrong passwords: `maxFailures` in a row lock it for
-/// `lockMinutes`. A correct password after the lock has run out starts the count afresh.
-public struct LoginLockoutPolicy: Sendable, Equatable {
-    public var maxFailures: Int
-    public var lockSeconds: Int
+/// Slows down guessing instead of locking accounts: anyone could lock any account by typing
+/// five wrong passwords for it. Failures are counted per account name (known or not, so the
+/// answers never tell which names exist) and per client address. The first `freeFailures`
+/// cost nothing; each one after them makes the next attempt wait twice as long as the one
+/// before, from `firstDelaySeconds` up to `maxDelaySeconds`. A count is forgotten after
+/// `forgetAfterSeconds` without a failure, and an account's count after a successful sign-in.
+public struct LoginThrottlePolicy: Sendable, Equatable {
+    public var freeFailures: Int
+    /// Many staff of one office share an address: it gets more failures before any delay.
+    public var freeFailuresPerAddress: Int
+    public var firstDelaySeconds: Int
+    public var maxDelaySeconds: Int
+    public var forgetAfterSeconds: Int
 
-    public init(maxFailures: Int = 5, lockSeconds: Int = 15 * 60) {
-        self.maxFailures = maxFailures
-        self.lockSeconds = lockSeconds
+    public init(freeFailures: Int = 5, freeFailuresPerAddress: Int = 30, firstDelaySeconds: Int = 30,
+                maxDelaySeconds: Int = 15 * 60, forgetAfterSeconds: Int = 24 * 3600) {
+        self.freeFailures = freeFailures
+        self.freeFailuresPerAddress = freeFailuresPerAddress
+        self.firstDelaySeconds = firstDelaySeconds
+        self.maxDelaySeconds = maxDelaySeconds
+        self.forgetAfterSeconds = forgetAfterSeconds
     }
 
     public struct State: Sendable, Equatable {
         public var failures: Int
-        /// Seconds since 1970 until which the account is locked, or nil.
-        public var lockedUntil: Double?
-        public init(failures: Int, lockedUntil: Double?) {
+        /// Seconds since 1970 of the last failure, or nil.
+        public var lastFailure: Double?
+        /// Seconds since 1970 before which the next attempt is not taken, or nil.
+        public var waitUntil: Double?
+        public init(failures: Int = 0, lastFailure: Double? = nil, waitUntil: Double? = nil) {
             self.failures = failures
-            self.lockedUntil = lockedUntil
+            self.lastFailure = lastFailure
+            self.waitUntil = waitUntil
         }
     }
 
-    public func isLocked(_ state: State, now: Double) -> Bool {
-        if let until = state.lockedUntil { return until > now }
-        return false
+    /// The state as it stands at `now`: an old count is forgotten.
+    public func current(_ state: State, now: Double) -> State {
+        if let last = state.lastFailure, now - last >= Double(forgetAfterSeconds) { return State() }
+        return state
     }
 
-    /// The state after a wrong password at `now`.
-    public func afterFailure(_ state: State, now: Double) -> State {
-        // A lock that has run out is forgotten: the count restarts.
-        var failures = state.failures
-        if let until = state.lockedUntil, until <= now { failures = 0 }
-        failures += 1
-        if failures >= maxFailures {
-            return State(failures: failures, lockedUntil: now + Double(lockSeconds))
-        }
-        return State(failures: failures, lockedUntil: nil)
+    /// Seconds still to wait at `now`, or 0 when an attempt is taken.
+    public func wait(_ state: State, now: Double) -> Int {
+        guard let until = current(state, now: now).waitUntil, until > now else { return 0 }
+        return Int((until - now).rounded(.up))
     }
 
-    public func afterSuccess() -> State { State(failures: 0, lockedUntil: nil) }
+    /// The delay that `failures` failures in a row impose before the next attempt.
+    public func delay(afterFailures failures: Int, free: Int) -> Int {
+        guard failures >= free else { return 0 }
+        let doublings = min(failures - free, 30)
+        return min(maxDelaySeconds, firstDelaySeconds << doublings)
+    }
+
+    /// The state after a wrong password at `now`; `free` is `freeFailures` for an account
+    /// name and `freeFailuresPerAddress` for an address.
+    public func afterFailure(_ state: State, now: Double, free: Int) -> State {
+        let failures = current(state, now: now).failures + 1
+        let delay = delay(afterFailures: failures, free: free)
+        return State(failures: failures, lastFailure: now, waitUntil: delay > 0 ? now + Double(delay) : nil)
+    }
 }

@@ -116,9 +116,19 @@ public struct CitizenID: Sendable, Hashable, CustomStringConvertible {
         case empty
         case length(Int)
         case characters
+        /// The first two digits name no province, autonomous region, municipality or SAR (GB/T 2260).
+        case region(String)
         case birthDate
         case checkDigit(expected: Character)
     }
+
+    /// The province-level codes of GB/T 2260 that numbers start with: every county code lies
+    /// under one. The county digits are not checked, as numbers keep the codes of counties since
+    /// merged or renamed, which no current table lists.
+    static let provinceCodes: Set<String> = [
+        "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44",
+        "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
+    ]
 
     static let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     static let checkCharacters: [Character] = ["1", "0", "X", "9", "8", "7", "6", "5", "4", "3", "2"]
@@ -136,6 +146,7 @@ public struct CitizenID: Sendable, Hashable, CustomStringConvertible {
         switch chars.count {
         case 15:
             guard chars.allSatisfy({ $0.isASCII && $0.isNumber }) else { return .failure(.characters) }
+            guard provinceCodes.contains(String(chars[0...1])) else { return .failure(.region(String(chars[0...1]))) }
             // Legacy numbers have a two-digit year; sequence 996–999 was kept for people born in the 1800s.
             let sequence = Int(String(chars[12...14]))!
             let century = sequence >= 996 ? "18" : "19"
@@ -145,6 +156,7 @@ public struct CitizenID: Sendable, Hashable, CustomStringConvertible {
             guard chars[0..<17].allSatisfy({ $0.isASCII && $0.isNumber }), chars[17].isASCII, chars[17].isNumber || chars[17] == "X" else {
                 return .failure(.characters)
             }
+            guard provinceCodes.contains(String(chars[0...1])) else { return .failure(.region(String(chars[0...1]))) }
             let expected = checkCharacter(for: String(chars[0..<17]))
             if chars[17] != expected {
                 // The date is checked first: a wrong date is the likelier typing mistake to report.
@@ -189,6 +201,8 @@ public struct CitizenID: Sendable, Hashable, CustomStringConvertible {
         case .empty: LocalizedText(zh: "身份证号不能为空", en: "The ID number is required")
         case .length(let n): LocalizedText(zh: "身份证号为 \(n) 位，应为 18 位（或 15 位旧号码）", en: "The ID number has \(n) characters; it must have 18 (or 15 for an old number)")
         case .characters: LocalizedText(zh: "身份证号只能由数字组成，最后一位可以是 X", en: "The ID number must be digits, the last may be X")
+        case .region(let p): LocalizedText(zh: "身份证号前两位“\(p)”不是有效的省级行政区划代码（GB/T 2260）",
+                                           en: "The ID number's first two digits \"\(p)\" are no province-level code of GB/T 2260")
         case .birthDate: LocalizedText(zh: "身份证号中的出生日期无效", en: "The birth date inside the ID number is not a valid past date")
         case .checkDigit(let e): LocalizedText(zh: "身份证号校验位不正确（按 GB 11643 应为 \(e)），请核对是否录错", en: "The ID number's check character is wrong (GB 11643 gives \(e)); check for a typing mistake")
         }
@@ -199,6 +213,7 @@ public struct CitizenID: Sendable, Hashable, CustomStringConvertible {
         case .empty: "id_number.required"
         case .length: "id_number.length"
         case .characters: "id_number.characters"
+        case .region: "id_number.region_unknown"
         case .birthDate: "id_number.birth_date"
         case .checkDigit: "id_number.check_digit"
         }

@@ -76,6 +76,7 @@ public enum ElderRecord {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty { fail("name", "name.required", "姓名不能为空", "Name is required") }
         else if name.count > 50 { fail("name", "name.length", "姓名不能超过 50 个字", "Name must be at most 50 characters") }
+        else if let issue = PersonName.issue(name, field: "name") { issues.append(issue) }
 
         var id: CitizenID? = nil
         switch CitizenID.parse(input.idNumber, today: today) {
