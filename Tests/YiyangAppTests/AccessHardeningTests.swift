@@ -230,6 +230,19 @@ struct AccessHardeningTests {
         }
     }
 
+    @Test("a role named twice is one role, not a server error", arguments: TestDatabase.all)
+    func duplicateRoles(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let admin = try await app.token("demo_admin")
+            let target = try await app.user("demo_inspector")
+            let res = try await app.api(.PATCH, "/api/v1/users/\(target.id!)", token: admin,
+                                        json: #"{"roles":["assessor","inspector","inspector"]}"#)
+            #expect(res.status == .ok, "\(res.body.string)")
+            #expect(try res.content.decode(AccountService.View.self).roles == ["assessor", "inspector"])
+            #expect(try await UserRole.query(on: app.db).filter(\.$user.$id == target.id!).count() == 2)
+        }
+    }
+
     @Test("an import stopped half way leaves every written row named by an audit entry; a dry run is audited",
           arguments: TestDatabase.all)
     func importAuditedByBatch(db: TestDatabase) async throws {

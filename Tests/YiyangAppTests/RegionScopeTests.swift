@@ -1,6 +1,7 @@
 @testable import YiyangApp
 import Fluent
 import Foundation
+import SQLKit
 import Testing
 import Vapor
 import VaporTesting
@@ -184,6 +185,117 @@ struct RegionScopeTests {
             #expect(siblingAfter.passwordHash == siblingBefore.passwordHash)
             #expect(siblingAfter.displayName == siblingBefore.displayName)
         }
+    }
+
+    /// Body fields that name a record, by their name in the OpenAPI document → the sibling's
+    /// record of that kind. A new body field ending in `Id` fails the walk below until it is here.
+    static let bodyIDRecords: [String: String] = [
+        "elderId": "elderID", "caregiverId": "caregiverID", "providerId": "providerID", "pointId": "pointID", "userId": "userID",
+        "previousId": "assessmentID", "entitlementId": "entitlementID", "partyId": "providerID", "institutionId": "institutionID",
+        "orderId": "orderID", "caseId": "caseID", "runId": "runID", "statementId": "statementID", "mealOrderId": "mealOrderID",
+    ]
+
+    @Test("every id in a request body is looked up in scope: a sibling's record answers like a made-up id", arguments: TestDatabase.all)
+    func walkBodyIDs(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            try await app.makeUser("probe", roles: [.admin], region: Self.probeRegion)
+            var records = try await siblingRecords(app)
+            let entitlement = Entitlement()
+            let sibling = try #require(try await Elder.query(on: app.db).filter(\.$name == "周秘密").first())
+            entitlement.elderID = sibling.id!; entitlement.regionCode = sibling.residenceRegion; entitlement.benefitType = "age_allowance"
+            entitlement.policyID = UUID(); entitlement.policyVersion = 1; entitlement.startMonth = "2026-01"; entitlement.status = "active"
+            entitlement.amountFen = 5000; entitlement.paymentForm = "cash"; entitlement.accountMasked = ""; entitlement.createdBy = "x"
+            try await entitlement.create(on: app.db)
+            records.values["entitlementID"] = entitlement.id!.uuidString
+            // The probe's own records, for the operations whose path names one.
+            let own = try await app.makeElder("孙自家", id: makeID("130102", "19400707", 61), region: "130102002001")
+            let home = Institution()
+            home.regionCode = Self.probeRegion; home.name = "自家养老院"; home.creditCode = "52130102MJOWN00001"; home.operatorKind = "private"
+            home.address = ""; home.accountMasked = ""; home.active = true; home.createdBy = "x"
+            try await home.create(on: app.db)
+            let point = ServicePoint()
+            point.regionCode = Self.probeRegion; point.kind = "meal_point"; point.name = "自家食堂"; point.address = ""; point.capacity = 0
+            point.hours = ""; point.active = true; point.createdBy = "x"
+            try await point.create(on: app.db)
+            let ownPath = ["institutionID": home.id!.uuidString, "pointID": point.id!.uuidString, "elderID": own.id!.uuidString,
+                           "orderID": UUID().uuidString]
+            // Other id fields of a body name the probe's own records, so only the field walked is foreign.
+            let ownBody = ["elderId": own.id!.uuidString, "pointId": point.id!.uuidString, "institutionId": home.id!.uuidString]
+            let token = try await app.token("probe")
+            let document = try JSONSerialization.jsonObject(with: Data(try OpenAPIDocument.json().utf8)) as! [String: Any]
+            let schemas = (document["components"] as! [String: Any])["schemas"] as! [String: [String: Any]]
+            let counted = ["institution_residents", "service_orders", "benefit_cases", "assessments", "meal_orders", "payment_adjustments",
+                           "service_statements", "service_points", "service_accounts", "caregiver_bookings"]
+            func counts() async throws -> [String: Int] {
+                var out: [String: Int] = [:]
+                for table in counted {
+                    let row = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM \(ident: table)").first()
+                    out[table] = try row?.decode(column: "n", as: Int.self) ?? 0
+                }
+                return out
+            }
+            let before = try await counts()
+            var walked = 0
+            for (path, operations) in document["paths"] as! [String: [String: Any]] {
+                for (method, raw) in operations {
+                    let op = raw as! [String: Any]
+                    guard let content = (op["requestBody"] as? [String: Any])?["content"] as? [String: Any],
+                          let json = content["application/json"] as? [String: Any],
+                          let ref = (json["schema"] as? [String: Any])?["$ref"] as? String else { continue }
+                    let schema = schemas[String(ref.split(separator: "/").last!)] ?? [:]
+                    let properties = schema["properties"] as? [String: [String: Any]] ?? [:]
+                    let idFields = properties.keys.filter { $0.hasSuffix("Id") }.sorted()
+                    guard !idFields.isEmpty else { continue }
+                    var concrete = path
+                    for (name, value) in ownPath { concrete = concrete.replacingOccurrences(of: "{\(name)}", with: value) }
+                    for field in idFields {
+                        let kind = try #require(Self.bodyIDRecords[field], "\(method.uppercased()) \(path): body field \(field) names a record this test does not know; add it to bodyIDRecords")
+                        let siblingID = try #require(records.values[kind], "no sibling record for \(kind)")
+                        func body(_ id: String) throws -> String {
+                            var b = Self.example(properties, required: schema["required"] as? [String] ?? [], own: ownBody)
+                            b[field] = id
+                            return String(decoding: try JSONSerialization.data(withJSONObject: b, options: [.sortedKeys]), as: UTF8.self)
+                        }
+                        let foreign = try await app.api(HTTPMethod(rawValue: method.uppercased()), concrete, token: token, json: try body(siblingID))
+                        let madeUp = try await app.api(HTTPMethod(rawValue: method.uppercased()), concrete, token: token, json: try body(UUID().uuidString))
+                        let label = "\(method.uppercased()) \(path) \(field)"
+                        #expect(!(200..<300).contains(Int(foreign.status.code)), "\(label): a sibling's record was taken (\(foreign.status.code))")
+                        #expect(foreign.status == madeUp.status, "\(label): sibling \(foreign.status.code) vs made-up \(madeUp.status.code)")
+                        #expect(foreign.apiError?.code == madeUp.apiError?.code,
+                                "\(label): sibling \(foreign.apiError?.code ?? "-") vs made-up \(madeUp.apiError?.code ?? "-")")
+                        for secret in records.secrets where secret != siblingID {
+                            #expect(!foreign.body.string.contains(secret), "\(label) leaked \(secret)")
+                        }
+                        walked += 1
+                    }
+                }
+            }
+            #expect(walked >= 14, "the body walk covered \(walked) fields")
+            #expect(try await counts() == before, "nothing was written")
+        }
+    }
+
+    /// A body with every required field given a plausible value of its type, so a request goes
+    /// past its shape to the lookups.
+    static func example(_ properties: [String: [String: Any]], required: [String], own: [String: String]) -> [String: Any] {
+        var out: [String: Any] = [:]
+        for name in required {
+            let p = properties[name] ?? [:]
+            if let values = p["enum"] as? [String], let first = values.first { out[name] = first; continue }
+            if let id = own[name] { out[name] = id; continue }
+            if name.hasSuffix("On") || name.lowercased().hasSuffix("date") { out[name] = CalendarDate.today().description; continue }
+            if name.lowercased().hasSuffix("region") || name == "regionCode" { out[name] = probeRegion; continue }
+            switch (p["type"] as? String, p["format"] as? String) {
+            case ("integer", _): out[name] = 1
+            case ("boolean", _): out[name] = false
+            case ("array", _): out[name] = [Any]()
+            case (_, "date"): out[name] = CalendarDate.today().description
+            case (_, "date-time"): out[name] = ISO8601DateFormatter().string(from: Date().addingTimeInterval(86_400))
+            case (_, "uuid"): out[name] = UUID().uuidString
+            default: out[name] = name == "month" ? String(CalendarDate.today().description.prefix(7)) : "测试"
+            }
+        }
+        return out
     }
 
     @Test("lists and searches return nothing beside or above the account's region", arguments: TestDatabase.all)

@@ -56,7 +56,8 @@ enum AccountService {
                         mustChangePassword: mustChangePassword, isDemo: isDemo)
         try await db.transaction { tx in
             try await user.create(on: tx)
-            for role in roles { try await UserRole(userID: user.requireID(), role: role).create(on: tx) }
+            // A role named twice is one role (the pair is unique in the table).
+            for role in Set(roles) { try await UserRole(userID: user.requireID(), role: role).create(on: tx) }
         }
         return user
     }
@@ -76,7 +77,7 @@ enum AccountService {
         let id = try user.requireID()
         try await db.transaction { tx in
             try await UserRole.query(on: tx).filter(\.$user.$id == id).delete()
-            for role in roles { try await UserRole(userID: id, role: role).create(on: tx) }
+            for role in Set(roles) { try await UserRole(userID: id, role: role).create(on: tx) }
         }
     }
 

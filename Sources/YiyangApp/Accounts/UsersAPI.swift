@@ -151,7 +151,7 @@ enum UserChanges {
             if parsed.count != roles.count || parsed.isEmpty {
                 issues.append(ValidationIssue(field: "roles", rule: "roles.unknown",
                                               message: .init(zh: "角色无效：至少一个，且须为已知角色", en: "Roles invalid: at least one known role")))
-            } else { newRoles = parsed }
+            } else { newRoles = Role.allCases.filter(parsed.contains) }
         }
         if !issues.isEmpty { throw ValidationFailure(issues: issues) }
         if let region = body.regionCode, region != user.regionCode {

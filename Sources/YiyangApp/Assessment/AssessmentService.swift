@@ -115,6 +115,11 @@ struct AssessmentService {
                            zh: "此人已有进行中的评估：/assessment/\(open.id!.uuidString)", en: "This person has an assessment under way: /assessment/\(open.id!.uuidString)")
         }
         var previous: Assessment?
+        if reason != .dispute, reason != .correction, input.previousId != nil {
+            // Said, not silently dropped: only a dispute or a correction links to an earlier assessment.
+            throw AppError(.unprocessableEntity, "assessment.previous_not_applicable", field: "previousId",
+                           zh: "只有复评或更正才指明原评估", en: "Only a dispute or a correction names an earlier assessment")
+        }
         if reason == .dispute || reason == .correction {
             guard let pid = input.previousId, let p = try await req.scoped(Assessment.self).filter(\.$id == pid).first(),
                   p.elderID == elder.id, p.resultID != nil else {

@@ -37,7 +37,11 @@ struct APIOperation: Sendable {
     var summary: String
     var auth = true
     var query: [(name: String, type: String, description: String)] = []
+    /// Query parameters the operation refuses to do without.
+    var requiredQuery: Set<String> = []
     var body: Body = .none
+    /// False where the operation takes no body as "all defaults" (drawing return visits).
+    var bodyRequired = true
     var status = 200
     /// A component schema name, `[Name]` for an array, `Paged<Name>` for a paginated list, nil for no content.
     var response: String?
@@ -107,7 +111,7 @@ enum OpenAPIDocument {
               body: .json("ElderUpdate"), response: "Elder"),
         .init(method: "delete", path: "/api/v1/elders/{elderID}", tag: "Registry",
               summary: "Delete a record registered in error, with a reason; refused (409) once the person has a recorded death or move-out; audited",
-              query: [("reason", "string", "Why the record is wrong (required)")], status: 204, response: nil),
+              query: [("reason", "string", "Why the record is wrong (required)")], requiredQuery: ["reason"], status: 204, response: nil),
         .init(method: "post", path: "/api/v1/elders/{elderID}/unmask", tag: "Registry",
               summary: "The person with full ID number, phones and address (needs personal_data.unmask; audited)", response: "Elder"),
         .init(method: "get", path: "/api/v1/elders/{elderID}/history", tag: "Registry", summary: "Every change of the record, newest first",
@@ -557,6 +561,36 @@ enum OpenAPIDocument {
         return ref(name)
     }
 
+    /// The error statuses an operation can answer, each with the `Error` body: the middleware's
+    /// own (400, 401, 403, 404, 422) for all, a conflict for every write (a duplicate, a record
+    /// changed meanwhile, a state that no longer allows it), the body's own for those with one,
+    /// and the sign-in's wrong password and slowing down.
+    static func errorStatuses(_ op: APIOperation) -> [(String, String)] {
+        var out = [("400", "Malformed request"), ("401", op.auth ? "Not signed in, or the token is invalid, expired or revoked" : "Wrong credentials"),
+                   ("403", "Lacking the permission"), ("404", "No such record in the caller's region"), ("422", "A field breaks a rule")]
+        if op.method != "get" { out.append(("409", "In conflict with the records: a duplicate, or a state that no longer allows it")) }
+        switch op.body {
+        case .none: break
+        case .json: out.append(("415", "The body is not JSON"))
+        case .csv, .roster, .binary: out.append(("413", "The upload is larger than the platform allows"))
+        }
+        if op.path == "/api/v1/sessions", op.method == "post" {
+            out.append(("429", "Too many failed sign-ins for this name or from this address: try again after the time the message gives"))
+        }
+        return out
+    }
+
+    /// A query parameter's schema: pages start at 1 and hold at most 200; a text parameter sent
+    /// empty means nothing and is refused, so the document says a value has a character at least.
+    static func querySchema(_ name: String, type: String) -> JSONValue {
+        switch (name, type) {
+        case ("page", _): .object([("type", .string("integer")), ("minimum", .int(1))])
+        case ("per", _): .object([("type", .string("integer")), ("minimum", .int(1)), ("maximum", .int(200))])
+        case (_, "string"): .object([("type", .string("string")), ("minLength", .int(1))])
+        default: .object([("type", .string(type))])
+        }
+    }
+
     static func document() -> JSONValue {
         var paths: [(String, [(String, JSONValue)])] = []
         for op in operations {
@@ -569,8 +603,8 @@ enum OpenAPIDocument {
                                        ("required", .bool(true)), ("schema", str())]))
             }
             for q in op.query {
-                params.append(.object([("name", .string(q.name)), ("in", .string("query")), ("required", .bool(false)),
-                                       ("description", .string(q.description)), ("schema", .object([("type", .string(q.type))]))]))
+                params.append(.object([("name", .string(q.name)), ("in", .string("query")), ("required", .bool(op.requiredQuery.contains(q.name))),
+                                       ("description", .string(q.description)), ("schema", querySchema(q.name, type: q.type))]))
             }
             params.append(.object([("name", .string("Accept-Language")), ("in", .string("header")), ("required", .bool(false)),
                                    ("description", .string("zh (default) or en: the language of error messages")), ("schema", str())]))
@@ -578,7 +612,8 @@ enum OpenAPIDocument {
             switch op.body {
             case .none: break
             case .json(let s):
-                o.append(("requestBody", .object([("required", .bool(true)), ("content", .object([("application/json", .object([("schema", ref(s))]))]))])))
+                o.append(("requestBody", .object([("required", .bool(op.bodyRequired)),
+                                                  ("content", .object([("application/json", .object([("schema", ref(s))]))]))])))
             case .csv:
                 o.append(("requestBody", .object([("required", .bool(true)), ("content", .object([("text/csv", .object([("schema", str())]))]))])))
             case .binary:
@@ -601,10 +636,7 @@ enum OpenAPIDocument {
                 responses.append((String(op.status), .object([("description", .string("Done, no content"))])))
             }
             let errorContent: JSONValue = .object([("application/json", .object([("schema", ref("Error"))]))])
-            for (code, text) in [("400", "Malformed request"), ("401", "Not signed in, or the token is invalid, expired or revoked"),
-                                 ("403", "Lacking the permission"), ("404", "No such record in the caller's region"),
-                                 ("422", "A field breaks a rule")] {
-                if code == "401" && !op.auth { continue }
+            for (code, text) in errorStatuses(op) {
                 responses.append((code, .object([("description", .string(text)), ("content", errorContent)])))
             }
             o.append(("responses", .object(responses)))
