@@ -129,6 +129,15 @@ struct BenefitDutyTests {
             } catch {
                 #expect(CommandFailure.message(for: error, locale: .zh).hasPrefix("yiyang: [month.invalid] month: 月份应为 YYYY-MM"))
             }
+            // `user create` no longer rewords what the account rules say: a weak password lists each rule broken, with its code.
+            do {
+                _ = try await AccountService.create(.init(username: "cli_weak", displayName: "x", phone: nil, regionCode: Self.village,
+                                                          roles: ["community"], password: "123"), grantor: nil, on: app.db, app: app)
+                Issue.record("a weak password is refused")
+            } catch {
+                let lines = CommandFailure.message(for: error, locale: .zh).split(separator: "\n")
+                #expect(!lines.isEmpty && lines.allSatisfy { $0.hasPrefix("yiyang: [") && $0.contains("] password: ") }, "\(lines)")
+            }
             #expect(CommandFailure.locale(["LANG": "en_US.UTF-8"]) == .en)
             #expect(CommandFailure.locale(["LANG": "en_US.UTF-8", "LC_ALL": "zh_CN.UTF-8"]) == .zh, "LC_ALL wins")
             #expect(CommandFailure.locale([:]) == .zh)
