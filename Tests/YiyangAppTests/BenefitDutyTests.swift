@@ -236,6 +236,9 @@ struct BenefitDutyTests {
                 let above = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/review", token: token, json: #"{"decision":"pass"}"#)
                 #expect(above.status == .forbidden && above.apiError?.code == "benefit.step_level", "\(above.body.string)")
             }
+            // Refusing in review is the step's too: not by the county through the reject endpoint.
+            let rejected = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/reject", token: county, json: #"{"note":"不符合"}"#)
+            #expect(rejected.status == .forbidden && rejected.apiError?.code == "benefit.step_level", "\(rejected.body.string)")
             #expect(try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/review", token: township, json: #"{"decision":"pass"}"#).status == .ok)
             // The county step: not the city's either.
             #expect(try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/review", token: bureau, json: #"{"decision":"pass"}"#).apiError?.code
@@ -259,6 +262,14 @@ struct BenefitDutyTests {
             let run = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"2026-12"}"#).content.decode(BenefitsAPI.RunView.self)
             let own = try await app.api(.POST, "/api/v1/payment-runs/\(run.id)/approve", token: township)
             #expect(own.status == .forbidden && own.apiError?.code == "payment_run.same_person", "\(own.body.string)")
+            // Its page tells the one who computed it that someone else approves it, and offers them no approval.
+            let computer = Browser(app)
+            try await computer.signIn("demo_township")
+            let ownPage = try await computer.get("/benefits/runs/\(run.id)").body.string
+            #expect(ownPage.contains("须由另一名有权限的工作人员审批") && !ownPage.contains("/benefits/runs/\(run.id)/approve"))
+            let checker = Browser(app)
+            try await checker.signIn("demo_bureau")
+            #expect(try await checker.get("/benefits/runs/\(run.id)").body.string.contains("/benefits/runs/\(run.id)/approve"))
             // Completed by another account, neither of the two approves it.
             let completed = try await app.api(.POST, "/api/v1/payment-runs", token: county, json: #"{"month":"2026-12","region":"130102001000"}"#)
             #expect(completed.status == .ok)

@@ -319,6 +319,8 @@ struct BenefitPages: RouteCollection {
     struct RunPage: Encodable, SelfRefreshing {
         var id: String; var month: String; var region: String; var regionCode: String; var status: String; var payments: Int; var total: String
         var lines: [SummaryLine]; var canApprove: Bool; var approvedBy: String?
+        /// Computed by the viewer, with someone else able to approve it: the approval is theirs.
+        var otherApproves: Bool
         var running: Bool; var stalled: Bool; var canContinue: Bool; var percent: Int; var done: Int; var toDo: Int
         /// Shown when other runs paid some of the region's month: every run's share and the whole.
         var shares: [ShareLine]; var monthPayments: Int; var monthTotal: String
@@ -334,11 +336,18 @@ struct BenefitPages: RouteCollection {
         let regionName = try await req.scoped(Region.self).filter(\.$id == run.regionCode).first()?.name
         let overlapping = shares.contains { !$0.isThisRun }
         let scope = try req.regionScope()
+        let computable = actor.has(.benefitsManage) && run.status == PaymentRun.Status.computed.rawValue
+        let ownRoll = run.computers.contains(actor.username)
+        var otherApproves = false
+        if computable, ownRoll {
+            otherApproves = try await FourEyes.others(holding: .benefitsManage, for: RegionCode(run.regionCode) ?? .root,
+                                                      excluding: run.computers, db: req.db) > 0
+        }
         return try await WebPage.render("benefit-run", title: UIStrings.text("bn_run", l) + " · " + run.month, RunPage(
             id: run.id!.uuidString, month: run.month, region: regionName.map { "\($0)（\(run.regionCode)）" } ?? run.regionCode, regionCode: run.regionCode,
             status: Self.statusName(run.status, l), payments: run.payments,
             total: Fen.yuan(run.totalFen), lines: summary.map { SummaryLine(name: PaymentRuns.lineName($0.benefit, l), payments: $0.payments, total: Fen.yuan($0.fen)) },
-            canApprove: actor.has(.benefitsManage) && run.status == PaymentRun.Status.computed.rawValue, approvedBy: run.approvedBy,
+            canApprove: computable && !otherApproves, approvedBy: run.approvedBy, otherApproves: otherApproves,
             running: run.isRunning(), stalled: run.isStalled(), canContinue: run.isStalled() && actor.has(.benefitsManage),
             percent: run.percentDone, done: run.progressDone ?? 0, toDo: run.progressTotal ?? 0,
             shares: overlapping ? shares.map { ShareLine(id: $0.runId.uuidString, region: "\($0.regionName)（\($0.regionCode)）",

@@ -293,17 +293,7 @@ struct BenefitService {
             throw AppError(.conflict, "benefit.not_in_review", field: "status", zh: "此申请不在审核阶段", en: "This application is not under review")
         }
         let flow = c.workflow
-        guard flow.allows(actor.region.level, step: step) else {
-            throw AppError(.forbidden, "benefit.step_level", field: nil,
-                           zh: "“\(flow.steps[step].name.zh)”须由\(flow.steps[step].level.name.zh)工作人员办理", en: "\(flow.steps[step].name.en) is for \(flow.steps[step].level.name.en.lowercased()) staff")
-        }
-        // Each step is a second pair of eyes: nobody takes two steps of one case.
-        let flowCodes = Set(flow.steps.map(\.code))
-        if c.history.contains(where: { flowCodes.contains($0.step) && $0.by == actor.username }) {
-            throw AppError(.forbidden, "benefit.same_person", field: nil,
-                           zh: "您已办理过此申请的上一环节，“\(flow.steps[step].name.zh)”须由另一名工作人员办理",
-                           en: "You took an earlier step of this application; \(flow.steps[step].name.en) needs another account")
-        }
+        try requireStepTaker(c, step: step, actor: actor)
         guard pass else { return try await reject(c, note: note) }
         c.history += [ApplicationStepRecord(step: flow.steps[step].code, by: actor.username, at: Date(), decision: "pass",
                                             note: note?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")]
@@ -342,6 +332,24 @@ struct BenefitService {
         }
     }
 
+    /// A review step (passing or refusing) is taken by staff of the step's level, and each step
+    /// is a second pair of eyes: nobody takes two steps of one case.
+    func requireStepTaker(_ c: BenefitCase, step: Int, actor: Actor) throws {
+        let flow = c.workflow
+        guard flow.allows(actor.region.level, step: step) else {
+            let s = flow.steps.indices.contains(step) ? flow.steps[step] : nil
+            throw AppError(.forbidden, "benefit.step_level", field: nil,
+                           zh: "“\(s?.name.zh ?? "")”须由\(s?.level.name.zh ?? "")工作人员办理",
+                           en: "\(s?.name.en ?? "The step") is for \(s?.level.name.en.lowercased() ?? "other") staff")
+        }
+        let flowCodes = Set(flow.steps.map(\.code))
+        if c.history.contains(where: { flowCodes.contains($0.step) && $0.by == actor.username }) {
+            throw AppError(.forbidden, "benefit.same_person", field: nil,
+                           zh: "您已办理过此申请的上一环节，“\(flow.steps[step].name.zh)”须由另一名工作人员办理",
+                           en: "You took an earlier step of this application; \(flow.steps[step].name.en) needs another account")
+        }
+    }
+
     /// The decision after the public notice is a further pair of eyes: not the account that
     /// filed the application, nor one that took a review step.
     func requireDecider(_ c: BenefitCase, actor: String) throws {
@@ -358,6 +366,8 @@ struct BenefitService {
         guard c.status == BenefitCase.Status.pending.rawValue else {
             throw AppError(.conflict, "benefit.case_status", field: "status", zh: "此申请已处理", en: "This case is decided already")
         }
+        // Refusing is a decision too: in review it is the current step's, after the notice the decider's.
+        if c.source == "application", c.stage == "review" { try requireStepTaker(c, step: c.stepIndex ?? 0, actor: actor) }
         if c.source == "application", c.stage == "notice" { try requireDecider(c, actor: actor.username) }
         let text = (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw AppError(.unprocessableEntity, "benefit.reject_note", field: "note", zh: "请写明不予认定的理由", en: "Give the reason") }

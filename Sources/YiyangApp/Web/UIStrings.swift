@@ -364,6 +364,8 @@ enum UIStrings {
         "bn_current_step": .init(zh: "当前环节", en: "Current step"),
         "bn_notice_until": .init(zh: "公示截止", en: "Public notice until"),
         "bn_decide_from": .init(zh: "公示期满后作出决定，最早可在", en: "The decision is taken after the public notice, from"),
+        "bn_run_other_approver": .init(zh: "此发放表由您计算，须由另一名有权限的工作人员审批。",
+                                       en: "You computed this roll; another authorised account approves it."),
         "bn_steps": .init(zh: "办理进度", en: "Progress"),
         "bn_objections": .init(zh: "公示期异议", en: "Objections"),
         "bn_pass": .init(zh: "通过，转下一环节", en: "Pass to the next step"),
