@@ -95,7 +95,7 @@ struct BenefitsTests {
             // Approval locks the month.
             let runs = try await app.api(.GET, "/api/v1/payment-runs", token: township).content.decode(Paged<BenefitsAPI.RunView>.self)
             let octRun = try #require(runs.items.first { $0.month == "2026-10" })
-            #expect(try await app.api(.POST, "/api/v1/payment-runs/\(octRun.id)/approve", token: township).status == .ok)
+            #expect(try await app.api(.POST, "/api/v1/payment-runs/\(octRun.id)/approve", token: try await app.token("demo_bureau")).status == .ok)
             let locked = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"2026-10"}"#)
             #expect(locked.status == .conflict && locked.apiError?.code == "payment_run.approved")
             let payment = try #require(try await Payment.query(on: app.db).first())
@@ -145,7 +145,8 @@ struct BenefitsTests {
 
             // Killed after four batches of three: the row says how far it got.
             await #expect(throws: Crash.self) {
-                _ = try await PaymentRuns.run(month: Month("2026-03")!, region: RegionCode("130102001000")!, actor: "t", db: app.db, batchSize: 3,
+                _ = try await PaymentRuns.run(month: Month("2026-03")!, region: RegionCode("130102001000")!, actor: "t", db: app.db,
+                                              today: Month("2026-03")!.lastDay, batchSize: 3,
                                               afterBatch: { if $0 == 4 { throw Crash() } })
             }
             let stopped = try #require(try await PaymentRun.query(on: app.db).filter(\.$month == "2026-03").first())
@@ -215,12 +216,12 @@ struct BenefitsTests {
                 let month = Month("2026-01")!.adding(i)
                 let killAt = Int.random(in: 1...9, using: &rng)
                 await #expect(throws: Crash.self) {
-                    _ = try await PaymentRuns.run(month: month, region: RegionCode("130102000000")!, actor: "t", db: app.db, batchSize: 3,
+                    _ = try await PaymentRuns.run(month: month, region: RegionCode("130102000000")!, actor: "t", db: app.db, today: month.lastDay, batchSize: 3,
                                                   afterBatch: { if $0 == killAt { throw Crash() } })
                 }
                 let partial = try await Payment.query(on: app.db).filter(\.$month == month.description).count()
                 #expect(partial == min(killAt * 3, 29), "batches before the crash are kept")
-                let run = try await PaymentRuns.run(month: month, region: RegionCode("130102000000")!, actor: "t", db: app.db, batchSize: 3)
+                let run = try await PaymentRuns.run(month: month, region: RegionCode("130102000000")!, actor: "t", db: app.db, today: month.lastDay, batchSize: 3)
                 let paid = try await Payment.query(on: app.db).filter(\.$month == month.description).all()
                 #expect(Set(paid.map { "\($0.entitlementID)|\($0.amountFen)" }) == expected, "month \(month), killed after batch \(killAt)")
                 #expect(paid.count == 29)
@@ -228,8 +229,8 @@ struct BenefitsTests {
             }
             // Two runs racing for the same month pay once.
             let month = Month("2027-06")!
-            async let a = PaymentRuns.run(month: month, region: RegionCode("130102000000")!, actor: "a", db: app.db, batchSize: 4)
-            async let b = PaymentRuns.run(month: month, region: RegionCode("130102001000")!, actor: "b", db: app.db, batchSize: 4)
+            async let a = PaymentRuns.run(month: month, region: RegionCode("130102000000")!, actor: "a", db: app.db, today: month.firstDay, batchSize: 4)
+            async let b = PaymentRuns.run(month: month, region: RegionCode("130102001000")!, actor: "b", db: app.db, today: month.firstDay, batchSize: 4)
             _ = try await (a, b)
             #expect(try await Payment.query(on: app.db).filter(\.$month == month.description).count() == 29)
         }
@@ -274,7 +275,11 @@ struct BenefitsTests {
             #expect(try await Self.finishedRun(app, token: try await app.token("demo_township"), runID).status == "computed")
             #expect(try await staff.get(runPath + "/bank-file").status == .conflict, "not before approval")
             #expect(try await staff.get(runPath).body.string.contains("待审批"))
-            #expect(try await staff.post(runPath + "/approve", []).status == .seeOther)
+            // The township computed the roll; the city bureau approves it.
+            let approver = Browser(app)
+            try await approver.signIn("demo_bureau")
+            try await approver.get(runPath)
+            #expect(try await approver.post(runPath + "/approve", []).status == .seeOther)
             let bank = try await staff.get(runPath + "/bank-file")
             #expect(bank.status == .ok)
             #expect(bank.body.string.contains(id) && bank.body.string.contains("6222021234567890") && bank.body.string.contains("50.00"))
@@ -340,9 +345,13 @@ struct BenefitsTests {
             let stored = try #require(try await BenefitCase.find(c.id, on: app.db))
             stored.noticeUntil = CalendarDate.today().addingDays(-1).description
             try await stored.save(on: app.db)
-            let unanswered = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: county, json: "{}")
+            // The decision is by an account that took no earlier step.
+            let reviewer = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: county, json: #"{"note":"经核实"}"#)
+            #expect(reviewer.status == .forbidden && reviewer.apiError?.code == "benefit.same_person")
+            let bureau = try await app.token("demo_bureau")
+            let unanswered = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: bureau, json: "{}")
             #expect(unanswered.apiError?.field == "note")
-            let granted = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: county, json: #"{"note":"经核实仍居住本地，异议不成立"}"#)
+            let granted = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: bureau, json: #"{"note":"经核实仍居住本地，异议不成立"}"#)
             #expect(granted.status == .ok, "\(granted.body.string)")
 
             // The applicant's view: every step, in order.
@@ -430,7 +439,7 @@ struct BenefitsTests {
             let township = try await app.token("demo_township")
             let oct = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"2026-10"}"#).content.decode(BenefitsAPI.RunView.self)
             #expect(oct.payments == 3 && oct.totalFen == 600)
-            _ = try await app.api(.POST, "/api/v1/payment-runs/\(oct.id)/approve", token: township)
+            _ = try await app.api(.POST, "/api/v1/payment-runs/\(oct.id)/approve", token: try await app.token("demo_bureau"))
             let noReason = try await app.api(.POST, "/api/v1/payment-adjustments", token: township,
                                              json: #"{"entitlementId":"\#(ents[0].id!)","forMonth":"2026-10","amountFen":2000,"reason":" "}"#)
             #expect(noReason.apiError?.field == "reason")
@@ -505,6 +514,7 @@ struct BenefitsTests {
             #expect(ent.startMonth == m.description && ent.endMonth == m.description)
             let first = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"\#(m)"}"#).content.decode(BenefitsAPI.RunView.self)
             #expect(first.byBenefit?.first { $0.benefitType == "home_modification_subsidy" }?.totalFen == 300_000)
+            app.yiyang.clock.set(m.next.firstDay) // next month's roll, once the month has begun
             let next = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"\#(m.next)"}"#).content.decode(BenefitsAPI.RunView.self)
             #expect(next.byBenefit?.contains { $0.benefitType == "home_modification_subsidy" } != true)
             _ = try await app.api(.POST, "/api/v1/benefit-scans", token: township, json: #"{"month":"\#(m.next)"}"#)

@@ -85,7 +85,11 @@ struct HomeServicePagesTests {
             let statementPath = String(Self.location(built).split(separator: "?")[0])
             let statement = try await staff.get(statementPath)
             #expect(statement.body.string.contains("60.00") && statement.body.string.contains("康乐居家服务中心"))
-            #expect(try await staff.post(statementPath + "/approve", []).status == .seeOther)
+            // A second bureau account approves what the first built.
+            let checker = Browser(app)
+            try await checker.signIn("demo_bureau2")
+            try await checker.get(statementPath)
+            #expect(try await checker.post(statementPath + "/approve", []).status == .seeOther)
             let balance = try await ServiceBalance.figures(elderID: f.mother.id!, on: app.db)
             #expect(balance.spentFen == 2_000)
             #expect(try await son.get("/portal/elders/\(elder)/services").body.string.contains("已结算"))

@@ -108,7 +108,8 @@ struct InstitutionsTests {
             #expect(county.regionMonth?.first { !$0.isThisRun }.map { ($0.payments, $0.totalFen) } ?? (0, 0) == (2, 10_030_000), "the township's roll holds them")
             #expect(try await InstitutionPayment.query(on: app.db).count() == 2)
 
-            // January: the operating subsidy again (the resident who left no longer counts); no new beds.
+            // January, once it has begun: the operating subsidy again (the resident who left no longer counts); no new beds.
+            app.yiyang.clock.set(CalendarDate(year: 2027, month: 1, day: 1)!)
             let jan = try await app.api(.POST, "/api/v1/payment-runs", token: bureau, json: #"{"month":"2027-01","region":"130102001000"}"#)
                 .content.decode(BenefitsAPI.RunView.self)
             #expect(jan.payments == 1 && jan.totalFen == 30_000)
@@ -118,7 +119,8 @@ struct InstitutionsTests {
             #expect(report.rows.first { $0.benefitType == "bed_construction_subsidy" }.map { ($0.month, $0.beneficiaries, $0.totalFen) } ?? ("", 0, 0) == ("2026-12", 1, 10_000_000))
 
             // The approved roll's bank file pays the institution's account.
-            #expect(try await app.api(.POST, "/api/v1/payment-runs/\(dec.id)/approve", token: bureau).status == .ok)
+            // By a second account: the one who computed the roll does not approve it.
+            #expect(try await app.api(.POST, "/api/v1/payment-runs/\(dec.id)/approve", token: try await app.token("demo_bureau2")).status == .ok)
             let staff = Browser(app)
             try await staff.signIn("demo_bureau")
             let bank = try await staff.get("/benefits/runs/\(dec.id)/bank-file")

@@ -27,6 +27,9 @@ public struct AppConfig: Sendable {
     /// The largest file an upload (a roster, an exchange file) may be, in bytes. Uploads are
     /// written to disk as they arrive, so this bounds disk use, not memory.
     public var uploadLimitBytes: Int
+    /// Where "now" comes from for dated rules (public notices, which months may be paid); tests
+    /// set it to walk through days without waiting.
+    public var clock: AppClock = AppClock()
 
     public init(dataDirectory: URL, databaseURL: String? = nil, bcryptCost: Int = 12,
                 webSessionSeconds: Int = 8 * 3600, apiTokenSeconds: Int = 24 * 3600,
@@ -98,6 +101,27 @@ public struct AppConfig: Sendable {
     public var keysDirectory: URL { dataDirectory.appendingPathComponent("keys", isDirectory: true) }
     /// Uploads being read and the unpacked parts of spreadsheets; emptied of old files at start.
     public var temporaryDirectory: URL { uploadsDirectory.appendingPathComponent("tmp", isDirectory: true) }
+}
+
+/// The time the application reads for its dated rules: the system's, or a moment tests set
+/// and move forward. Shared by every request of the application.
+public final class AppClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pinned: Date?
+
+    public init(pinned: Date? = nil) { self.pinned = pinned }
+
+    public func now() -> Date { lock.withLock { pinned ?? Date() } }
+    /// Today in China Standard Time.
+    public var today: CalendarDate { CalendarDate.today(now()) }
+
+    /// Pins the clock at noon (China Standard Time) of a day.
+    public func set(_ day: CalendarDate) {
+        let noon = ChinaTime.calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day, hour: 12))!
+        lock.withLock { pinned = noon }
+    }
+
+    public func advance(days: Int) { set(today.addingDays(days)) }
 }
 
 public enum DatabaseKind: String, Sendable, Codable {

@@ -105,6 +105,7 @@ enum Migrations {
         app.migrations.add(AuditEntriesAppendOnlyInDatabase())
         app.migrations.add(CreateLoginThrottles())
         app.migrations.add(CreateElderTransfers())
+        app.migrations.add(AddPaymentBasis())
     }
 }
 

@@ -98,6 +98,20 @@ final class BenefitCase: Model, RegionScoped, @unchecked Sendable {
     var workflow: ApplicationWorkflow {
         workflowJSON.flatMap { try? JSONDecoder().decode(ApplicationWorkflow.self, from: Data($0.utf8)) } ?? .standard
     }
+
+    /// An application in its public notice may be decided from the day after the notice ends.
+    var decisionFrom: CalendarDate? {
+        guard source == "application", stage == "notice" else { return nil }
+        return noticeUntil.flatMap(CalendarDate.init)?.addingDays(1)
+    }
+
+    /// Whether staff may decide the case on `today`: a scan's case at once, an application only
+    /// after its review steps and the whole public notice.
+    func canDecide(today: CalendarDate) -> Bool {
+        guard status == Status.pending.rawValue else { return false }
+        guard source == "application" else { return true }
+        return decisionFrom.map { today >= $0 } ?? false
+    }
 }
 
 struct ApplicationStepRecord: Codable, Sendable, Equatable {
@@ -223,12 +237,21 @@ final class PaymentRun: Model, RegionScoped, @unchecked Sendable {
     @OptionalField(key: "progress_done") var progressDone: Int?
     @OptionalField(key: "progress_total") var progressTotal: Int?
     @OptionalField(key: "progress_at") var progressAt: Date?
+    /// Every account that computed (or completed) the roll, comma-separated: none of them approves it.
+    @OptionalField(key: "computed_by") var computedBy: String?
 
     var properties: [any AnyProperty] {
         [$id, $month, $regionCode, $status, $startedBy, $finishedAt, $payments, $totalFen, $approvedBy, $approvedAt, $createdAt, $updatedAt,
-         $progressDone, $progressTotal, $progressAt]
+         $progressDone, $progressTotal, $progressAt, $computedBy]
     }
     init() {}
+
+    var computers: Set<String> { Set((computedBy ?? startedBy).split(separator: ",").map(String.init)) }
+    func noteComputer(_ actor: String) {
+        var all = computers
+        all.insert(actor)
+        computedBy = all.sorted().joined(separator: ",")
+    }
 
     /// A run writes a batch every second or so; two minutes of silence means it stopped.
     static let stalledAfter: TimeInterval = 120
@@ -278,9 +301,46 @@ final class Payment: Model, RegionScoped, @unchecked Sendable {
     @Field(key: "month") var month: String
     @Field(key: "amount_fen") var amountFen: Int
     @Field(key: "payment_form") var paymentForm: String
+    /// The policy version and the facts of the month that made the amount (nil for payments
+    /// made before they were kept, or for an entitlement whose person or policy is not on record).
+    @OptionalField(key: "policy_id") var policyID: UUID?
+    @OptionalField(key: "policy_version") var policyVersion: Int?
+    @OptionalField(key: "basis_json") var basisJSON: String?
 
-    var properties: [any AnyProperty] { [$id, $runID, $entitlementID, $elderID, $regionCode, $benefitType, $month, $amountFen, $paymentForm] }
+    var properties: [any AnyProperty] {
+        [$id, $runID, $entitlementID, $elderID, $regionCode, $benefitType, $month, $amountFen, $paymentForm,
+         $policyID, $policyVersion, $basisJSON]
+    }
     init() {}
+
+    var basis: PaymentBasis? { basisJSON.flatMap { try? JSONDecoder().decode(PaymentBasis.self, from: Data($0.utf8)) } }
+}
+
+/// Why a payment is what it is: the person's facts on its month and the conditions as decided.
+struct PaymentBasis: Content, Equatable {
+    /// Age on the month's last day, as the rules count it.
+    var age: Int
+    var facts: PersonFacts
+    var checks: [String]
+}
+
+/// The policy and facts of each payment, and who computed a roll (so another approves it).
+struct AddPaymentBasis: AsyncMigration {
+    var name: String { "025_AddPaymentBasis" }
+
+    func prepare(on database: any Database) async throws {
+        for (column, type) in [("policy_id", DatabaseSchema.DataType.uuid), ("policy_version", .int), ("basis_json", .string)] {
+            try await database.schema(Payment.schema).field(FieldKey(stringLiteral: column), type).update()
+        }
+        try await database.schema(PaymentRun.schema).field("computed_by", .string).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        for column in ["policy_id", "policy_version", "basis_json"] {
+            try await database.schema(Payment.schema).deleteField(FieldKey(stringLiteral: column)).update()
+        }
+        try await database.schema(PaymentRun.schema).deleteField("computed_by").update()
+    }
 }
 
 /// Money paid for months after an entitlement ended (a death reported late): a case to recover it.

@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Vapor
 import YiyangDomain
 
@@ -11,6 +12,7 @@ struct BenefitPages: RouteCollection {
         b.post("scan", use: scan)
         b.get("cases", ":caseID", use: showCase)
         b.post("cases", ":caseID", "approve", use: approve)
+        b.post("cases", "approve", use: approveMany)
         b.post("cases", ":caseID", "reject", use: reject)
         b.post("runs", use: startRun)
         b.get("runs", ":runID", use: showRun)
@@ -26,12 +28,17 @@ struct BenefitPages: RouteCollection {
     }
 
     struct PolicyLine: Encodable { var name: String; var region: String; var version: Int; var forWhom: String; var standard: String; var from: String }
-    struct CaseLine: Encodable { var id: String; var elder: String; var name: String; var month: String; var amount: String }
+    struct CaseLine: Encodable {
+        var id: String; var elder: String; var name: String; var month: String; var amount: String; var canDecide: Bool
+    }
+    struct FilterOption: Encodable { var value: String; var name: String; var selected: Bool }
     struct RunLine: Encodable { var id: String; var month: String; var region: String; var status: String; var payments: Int; var total: String }
     struct OverLine: Encodable { var elder: String; var name: String; var months: String; var amount: String; var status: String }
     struct HomePage: Encodable {
         var canManage: Bool; var month: String; var policies: [PolicyLine]; var cases: [CaseLine]; var casesTotal: Int
         var runs: [RunLine]; var overpayments: [OverLine]; var entitlements: Int; var monthlyTotal: String
+        /// The list's filter, which "approve all listed" takes as it is.
+        var benefitOptions: [FilterOption]; var sourceOptions: [FilterOption]; var benefitType: String; var source: String
     }
 
     static func statusName(_ s: String, _ l: UILocale) -> String {
@@ -51,7 +58,9 @@ struct BenefitPages: RouteCollection {
         let all = try await BenefitPolicyRow.all(on: req.db)
         let names = try await BenefitFacts.names(on: req.db)
         let inForce = Set(all.map(\.benefitType)).sorted().compactMap { EntitlementRules.policy(for: $0, region: actor.region.value, month: month, among: all) }
-        let pending = try req.scoped(BenefitCase.self).filter(\.$status == BenefitCase.Status.pending.rawValue)
+        let filter = BenefitsAPI.CaseFilter(elderId: nil, benefitType: req.query[String.self, at: "benefitType"] ?? "",
+                                            source: req.query[String.self, at: "source"] ?? "")
+        let pending = filter.apply(try req.scoped(BenefitCase.self).filter(\.$status == BenefitCase.Status.pending.rawValue))
         let casesTotal = try await pending.count()
         let cases = try await pending.sort(\.$createdAt).sort(\.$id).limit(100).all()
         let runs = try await req.scoped(PaymentRun.self).sort(\.$month, .descending).limit(24).all()
@@ -59,7 +68,11 @@ struct BenefitPages: RouteCollection {
         let people = try await elderNames(cases.map(\.elderID) + overs.map(\.elderID), req: req)
         let active = try req.scoped(Entitlement.self).filter(\.$status == Entitlement.Status.active.rawValue)
         let count = try await active.count()
-        let monthly = try await active.sum(\.$amountFen) ?? 0
+        // PostgreSQL sums a bigint column as NUMERIC, which Fluent's `sum` cannot read back as Int.
+        let monthly = try await (req.db as! any SQLDatabase).raw("""
+            SELECT CAST(SUM(amount_fen) AS BIGINT) AS total FROM entitlements
+            WHERE status = \(bind: Entitlement.Status.active.rawValue) AND region_code LIKE \(bind: try req.regionScope().likePattern)
+            """).first()?.decode(column: "total", as: Int?.self) ?? 0
         return try await WebPage.render("benefits", title: UIStrings.text("bn_title", l), HomePage(
             canManage: actor.has(.benefitsManage), month: month.description,
             policies: inForce.map { p in
@@ -67,14 +80,53 @@ struct BenefitPages: RouteCollection {
                            forWhom: p.plainEligibility(names: names).text(l), standard: p.plainAmount().text(l), from: p.effectiveFrom.description)
             },
             cases: cases.map { CaseLine(id: $0.id!.uuidString, elder: people[$0.elderID] ?? "—", name: BenefitType.name($0.benefitType).text(l),
-                                        month: $0.month, amount: Fen.yuan($0.amountFen)) },
+                                        month: $0.month, amount: Fen.yuan($0.amountFen), canDecide: $0.canDecide(today: req.today)) },
             casesTotal: casesTotal,
             runs: runs.map { RunLine(id: $0.id!.uuidString, month: $0.month, region: $0.regionCode, status: Self.statusName($0.status, l),
                                      payments: $0.payments, total: Fen.yuan($0.totalFen)) },
             overpayments: overs.map { OverLine(elder: people[$0.elderID] ?? "—", name: BenefitType.name($0.benefitType).text(l),
                                                months: $0.months.replacingOccurrences(of: ",", with: "、"), amount: Fen.yuan($0.amountFen),
                                                status: Self.statusName($0.status, l)) },
-            entitlements: count, monthlyTotal: Fen.yuan(monthly)), req: req)
+            entitlements: count, monthlyTotal: Fen.yuan(monthly),
+            benefitOptions: inForce.filter(\.isForPersons).map(\.benefitType).map {
+                FilterOption(value: $0, name: BenefitType.name($0).text(l), selected: $0 == filter.benefitType)
+            },
+            sourceOptions: ["scan", "application"].map {
+                FilterOption(value: $0, name: UIStrings.text("bn_source_\($0)", l), selected: $0 == filter.source)
+            },
+            benefitType: filter.benefitType ?? "", source: filter.source ?? ""), req: req)
+    }
+
+    struct BulkForm: Content { var ids: [String]?; var all: String?; var benefitType: String?; var source: String? }
+    struct BulkLine: Encodable { var id: String; var elder: String; var name: String; var approved: Bool; var message: String }
+    struct BulkPage: Encodable { var approved: Int; var refused: Int; var more: Bool; var lines: [BulkLine] }
+
+    /// Approves the ticked cases, or every pending case the list's filter shows, and shows what
+    /// became of each: the same checks and audit entry as one at a time.
+    @Sendable func approveMany(req: Request) async throws -> Response {
+        try req.require(.benefitsManage)
+        let l = req.locale
+        let f = try req.content.decode(BulkForm.self)
+        var ids: [UUID] = [], more = false
+        if f.all == "1" {
+            (ids, more) = try await BenefitsAPI.CaseFilter(elderId: nil, benefitType: f.benefitType, source: f.source).pendingIDs(req)
+        } else {
+            ids = Array((f.ids ?? []).compactMap(UUID.init(uuidString:)).prefix(BenefitService.bulkLimit))
+        }
+        guard !ids.isEmpty else { return req.redirect(to: "/benefits?notice=bn_bulk_none") }
+        let results = try await BenefitService(req: req).approveMany(ids)
+        let found = try await req.scoped(BenefitCase.self).filter(\.$id ~~ ids).all()
+        let cases = Dictionary(found.map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a })
+        let people = try await elderNames(cases.values.map(\.elderID), req: req)
+        return try await WebPage.render("benefit-bulk", title: UIStrings.text("bn_bulk_title", l), BulkPage(
+            approved: results.filter { $0.outcome == "approved" }.count, refused: results.filter { $0.outcome != "approved" }.count,
+            more: more,
+            lines: results.map { r in
+                let c = cases[r.caseId]
+                return BulkLine(id: r.caseId.uuidString, elder: c.flatMap { people[$0.elderID] } ?? "—",
+                                name: c.map { BenefitType.name($0.benefitType).text(l) } ?? "—", approved: r.outcome == "approved",
+                                message: r.message ?? UIStrings.text("bn_bulk_done", l))
+            }), req: req)
     }
 
     struct MonthForm: Content { var month: String? }
@@ -97,6 +149,8 @@ struct BenefitPages: RouteCollection {
         var policy: String; var error: String?; var decidedBy: String?; var note: String?
         var isApplication: Bool; var applicant: String?; var stage: String?; var currentStep: String?; var noticeUntil: String?
         var inReview: Bool; var inNotice: Bool; var steps: [StepLine]; var objections: [String]
+        /// The decision is offered once it may be taken: the day after the public notice ends.
+        var canDecide: Bool; var decideFrom: String?
     }
     struct StepLine: Encodable { var name: String; var by: String; var at: String; var decision: String; var note: String }
 
@@ -117,7 +171,9 @@ struct BenefitPages: RouteCollection {
             isApplication: c.source == "application", applicant: Self.applicant(c, l), stage: c.stage, currentStep: view.currentStep,
             noticeUntil: c.noticeUntil, inReview: c.stage == "review" && c.status == "pending", inNotice: c.stage == "notice" && c.status == "pending",
             steps: view.steps.map { StepLine(name: $0.name, by: $0.by, at: ChinaTime.dateTime($0.at), decision: Self.decisionName($0.decision, l), note: $0.note) },
-            objections: view.objections.map { "\(ChinaTime.dateTime($0.at)) \($0.from)：\($0.text)" }),
+            objections: view.objections.map { "\(ChinaTime.dateTime($0.at)) \($0.from)：\($0.text)" },
+            canDecide: c.canDecide(today: req.today),
+            decideFrom: c.status == BenefitCase.Status.pending.rawValue ? view.decisionFrom : nil),
             req: req, status: error == nil ? .ok : .unprocessableEntity)
     }
 
@@ -187,7 +243,8 @@ struct BenefitPages: RouteCollection {
     @Sendable func review(req: Request) async throws -> Response {
         let actor = try req.require(.benefitsManage)
         let month = try BenefitsAPI.month(try req.content.decode(MonthForm.self).month)
-        let o = try await EntitlementReview.run(month: month, scope: try req.regionScope(), actor: actor.username, db: req.db)
+        let o = try await EntitlementReview.run(month: month, scope: try req.regionScope(), actor: actor.username, db: req.db,
+                                                today: req.today)
         try await AuditLog.record(on: req, action: .entitlementsReviewed, entityType: "entitlement", entityID: nil, region: actor.region.value, after: o)
         return req.redirect(to: "/benefits?notice=bn_reviewed")
     }
@@ -223,7 +280,7 @@ struct BenefitPages: RouteCollection {
         do {
             let f = try req.content.decode(ApproveForm.self)
             _ = try await BenefitService(req: req).approve(c, account: f.account, note: f.note)
-        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict || e.status == .forbidden {
             return try await renderCase(req, c, error: e.message.text(req.locale))
         }
         return req.redirect(to: "/benefits?notice=bn_approved")
@@ -236,7 +293,7 @@ struct BenefitPages: RouteCollection {
         let c = try await req.findScoped(BenefitCase.self, try BenefitsAPI.caseID(req))
         do {
             try await BenefitService(req: req).reject(c, note: try req.content.decode(RejectForm.self).note)
-        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict || e.status == .forbidden {
             return try await renderCase(req, c, error: e.message.text(req.locale))
         }
         return req.redirect(to: "/benefits?notice=bn_rejected")
@@ -262,6 +319,8 @@ struct BenefitPages: RouteCollection {
     struct RunPage: Encodable, SelfRefreshing {
         var id: String; var month: String; var region: String; var regionCode: String; var status: String; var payments: Int; var total: String
         var lines: [SummaryLine]; var canApprove: Bool; var approvedBy: String?
+        /// Computed by the viewer, with someone else able to approve it: the approval is theirs.
+        var otherApproves: Bool
         var running: Bool; var stalled: Bool; var canContinue: Bool; var percent: Int; var done: Int; var toDo: Int
         /// Shown when other runs paid some of the region's month: every run's share and the whole.
         var shares: [ShareLine]; var monthPayments: Int; var monthTotal: String
@@ -277,11 +336,18 @@ struct BenefitPages: RouteCollection {
         let regionName = try await req.scoped(Region.self).filter(\.$id == run.regionCode).first()?.name
         let overlapping = shares.contains { !$0.isThisRun }
         let scope = try req.regionScope()
+        let computable = actor.has(.benefitsManage) && run.status == PaymentRun.Status.computed.rawValue
+        let ownRoll = run.computers.contains(actor.username)
+        var otherApproves = false
+        if computable, ownRoll {
+            otherApproves = try await FourEyes.others(holding: .benefitsManage, for: RegionCode(run.regionCode) ?? .root,
+                                                      excluding: run.computers, db: req.db) > 0
+        }
         return try await WebPage.render("benefit-run", title: UIStrings.text("bn_run", l) + " · " + run.month, RunPage(
             id: run.id!.uuidString, month: run.month, region: regionName.map { "\($0)（\(run.regionCode)）" } ?? run.regionCode, regionCode: run.regionCode,
             status: Self.statusName(run.status, l), payments: run.payments,
             total: Fen.yuan(run.totalFen), lines: summary.map { SummaryLine(name: PaymentRuns.lineName($0.benefit, l), payments: $0.payments, total: Fen.yuan($0.fen)) },
-            canApprove: actor.has(.benefitsManage) && run.status == PaymentRun.Status.computed.rawValue, approvedBy: run.approvedBy,
+            canApprove: computable && !otherApproves, approvedBy: run.approvedBy, otherApproves: otherApproves,
             running: run.isRunning(), stalled: run.isStalled(), canContinue: run.isStalled() && actor.has(.benefitsManage),
             percent: run.percentDone, done: run.progressDone ?? 0, toDo: run.progressTotal ?? 0,
             shares: overlapping ? shares.map { ShareLine(id: $0.runId.uuidString, region: "\($0.regionName)（\($0.regionCode)）",

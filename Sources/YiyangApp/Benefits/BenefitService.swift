@@ -123,10 +123,11 @@ struct BenefitService {
                 throw AppError(.conflict, "benefit.not_reviewed", field: "status",
                                zh: "此申请尚未完成审核和公示", en: "This application has not finished its review and public notice")
             }
-            guard CalendarDate.today() > until else {
+            guard req.today > until else {
                 throw AppError(.conflict, "benefit.notice_running", field: "status",
                                zh: "公示期至 \(until) 结束，之后才能作出决定", en: "The public notice runs until \(until); decide after it")
             }
+            try requireDecider(c, actor: actor.username)
             if !c.objections.isEmpty, (note ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
                 throw AppError(.unprocessableEntity, "benefit.objections_unanswered", field: "note",
                                zh: "公示期间收到 \(c.objections.count) 条异议，请写明核实结论", en: "\(c.objections.count) objections were raised; state what checking them found")
@@ -137,7 +138,7 @@ struct BenefitService {
         guard let month = Month(c.month), let policy = policies.first(where: { $0.id == c.policyID }) else {
             throw AppError(.conflict, "benefit.policy_missing", field: nil, zh: "此申请依据的政策已不存在", en: "The policy of this case no longer exists")
         }
-        guard let facts = try await BenefitFacts.of([elder], on: db)[elder.id!] else { throw AppError.notFound() }
+        guard let facts = try await BenefitFacts.of([elder], on: db, today: req.today)[elder.id!] else { throw AppError.notFound() }
         let decision = EntitlementRules.decide(facts, month: month, policy: policy, names: try await BenefitFacts.names(on: db))
         guard decision.entitled, let amount = decision.amountFen else {
             throw AppError(.unprocessableEntity, "benefit.no_longer_eligible", field: nil,
@@ -164,6 +165,45 @@ struct BenefitService {
         try await AuditLog.record(on: req, action: .benefitApproved, entityType: "entitlement", entityID: e.id?.uuidString, region: e.regionCode,
                                   after: ["case": c.id!.uuidString, "benefit": e.benefitType, "amountFen": String(amount), "from": e.startMonth])
         return e
+    }
+
+    /// What bulk approval did with one case.
+    struct BulkOutcome: Content {
+        var caseId: UUID
+        /// approved or refused
+        var outcome: String
+        var entitlementId: UUID?
+        var code: String?
+        var field: String?
+        var message: String?
+    }
+
+    /// The most cases one bulk approval takes; the rest wait for the next.
+    static let bulkLimit = 2000
+
+    /// Approves many cases, each exactly as one at a time (scope, status, notice, four eyes,
+    /// facts of today, one audit entry each), and says per case what was done or why not.
+    /// A case refused does not stop the others.
+    func approveMany(_ ids: [UUID]) async throws -> [BulkOutcome] {
+        try req.require(.benefitsManage)
+        guard ids.count <= Self.bulkLimit else {
+            throw AppError(.unprocessableEntity, "benefit.bulk_limit", field: "caseIds",
+                           zh: "一次最多批量认定 \(Self.bulkLimit) 件", en: "At most \(Self.bulkLimit) cases at a time")
+        }
+        var seen = Set<UUID>(), out: [BulkOutcome] = []
+        for id in ids where seen.insert(id).inserted {
+            do {
+                let c = try await req.findScoped(BenefitCase.self, id)
+                let e = try await approve(c, account: nil)
+                out.append(BulkOutcome(caseId: id, outcome: "approved", entitlementId: e.id))
+            } catch let e as AppError {
+                out.append(BulkOutcome(caseId: id, outcome: "refused", code: e.code, field: e.field, message: e.message.text(req.locale)))
+            } catch let e as ValidationFailure {
+                out.append(BulkOutcome(caseId: id, outcome: "refused", code: e.issues.first?.rule, field: e.issues.first?.field,
+                                       message: e.issues.map { $0.message.text(req.locale) }.joined(separator: "；")))
+            }
+        }
+        return out
     }
 
     struct ApplicationInput: Content {
@@ -210,7 +250,7 @@ struct BenefitService {
             throw AppError(.conflict, "benefit.duplicate_application", field: "benefitType",
                            zh: "此人已有办理中的同类申请：/benefits/cases/\(open.id!.uuidString)", en: "This person has an open case for it: /benefits/cases/\(open.id!.uuidString)")
         }
-        let month = Month.current()
+        let month = Month(req.today)
         let policies = try await BenefitPolicyRow.all(on: db)
         guard let policy = EntitlementRules.policy(for: input.benefitType, region: elder.residenceRegion, month: month, among: policies) else {
             throw AppError(.unprocessableEntity, "benefit.no_policy", field: "benefitType",
@@ -225,7 +265,7 @@ struct BenefitService {
                            zh: "“\(BenefitType.name(input.benefitType).zh)”发给养老机构，不由个人申请", en: "\(input.benefitType) is paid to care institutions; a person does not apply for it")
         }
         try await refuseIfReceived(elder.id!, policy: policy, field: "benefitType")
-        let facts = try await BenefitFacts.of([elder], on: db)[elder.id!]!
+        let facts = try await BenefitFacts.of([elder], on: db, today: req.today)[elder.id!]!
         let decision = EntitlementRules.decide(facts, month: month, policy: policy, names: try await BenefitFacts.names(on: db))
         let c = BenefitCase()
         c.elderID = elder.id!; c.regionCode = elder.residenceRegion; c.benefitType = input.benefitType; c.policyID = policy.id
@@ -236,7 +276,7 @@ struct BenefitService {
         c.requestNote = input.note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         c.stage = "review"; c.stepIndex = 0
         // The steps in force today stay with the application, whatever changes later.
-        let workflow = try await BenefitSettingsRow.inForce(on: db).workflow
+        let workflow = try await BenefitSettingsRow.inForce(on: db, day: req.today).workflow
         c.workflowJSON = String(decoding: try JSONEncoder.sorted.encode(workflow), as: UTF8.self)
         c.history = [ApplicationStepRecord(step: "received", by: recordedBy, at: Date(), decision: "received", note: c.requestNote ?? "")]
         c.objections = []
@@ -253,10 +293,7 @@ struct BenefitService {
             throw AppError(.conflict, "benefit.not_in_review", field: "status", zh: "此申请不在审核阶段", en: "This application is not under review")
         }
         let flow = c.workflow
-        guard flow.allows(actor.region.level, step: step) else {
-            throw AppError(.forbidden, "benefit.step_level", field: nil,
-                           zh: "“\(flow.steps[step].name.zh)”须由\(flow.steps[step].level.name.zh)工作人员办理", en: "\(flow.steps[step].name.en) is for \(flow.steps[step].level.name.en.lowercased()) staff")
-        }
+        try requireStepTaker(c, step: step, actor: actor)
         guard pass else { return try await reject(c, note: note) }
         c.history += [ApplicationStepRecord(step: flow.steps[step].code, by: actor.username, at: Date(), decision: "pass",
                                             note: note?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")]
@@ -264,7 +301,7 @@ struct BenefitService {
             c.stepIndex = step + 1
         } else {
             c.stage = "notice"; c.stepIndex = nil
-            c.noticeUntil = CalendarDate.today().addingDays(flow.noticeDays).description
+            c.noticeUntil = req.today.addingDays(flow.noticeDays).description
             c.history += [ApplicationStepRecord(step: "notice", by: actor.username, at: Date(), decision: "notice", note: "公示至 \(c.noticeUntil!)")]
         }
         try await c.save(on: db)
@@ -295,11 +332,43 @@ struct BenefitService {
         }
     }
 
+    /// A review step (passing or refusing) is taken by staff of the step's level, and each step
+    /// is a second pair of eyes: nobody takes two steps of one case.
+    func requireStepTaker(_ c: BenefitCase, step: Int, actor: Actor) throws {
+        let flow = c.workflow
+        guard flow.allows(actor.region.level, step: step) else {
+            let s = flow.steps.indices.contains(step) ? flow.steps[step] : nil
+            throw AppError(.forbidden, "benefit.step_level", field: nil,
+                           zh: "“\(s?.name.zh ?? "")”须由\(s?.level.name.zh ?? "")工作人员办理",
+                           en: "\(s?.name.en ?? "The step") is for \(s?.level.name.en.lowercased() ?? "other") staff")
+        }
+        let flowCodes = Set(flow.steps.map(\.code))
+        if c.history.contains(where: { flowCodes.contains($0.step) && $0.by == actor.username }) {
+            throw AppError(.forbidden, "benefit.same_person", field: nil,
+                           zh: "您已办理过此申请的上一环节，“\(flow.steps[step].name.zh)”须由另一名工作人员办理",
+                           en: "You took an earlier step of this application; \(flow.steps[step].name.en) needs another account")
+        }
+    }
+
+    /// The decision after the public notice is a further pair of eyes: not the account that
+    /// filed the application, nor one that took a review step.
+    func requireDecider(_ c: BenefitCase, actor: String) throws {
+        let earlier = Set(c.workflow.steps.map(\.code) + ["received"])
+        guard !c.history.contains(where: { earlier.contains($0.step) && $0.by == actor }) else {
+            throw AppError(.forbidden, "benefit.same_person", field: nil,
+                           zh: "您受理或审核过此申请，公示后的决定须由另一名工作人员作出",
+                           en: "You filed or reviewed this application; another account decides it after the public notice")
+        }
+    }
+
     func reject(_ c: BenefitCase, note: String?) async throws {
         let actor = try req.require(.benefitsManage)
         guard c.status == BenefitCase.Status.pending.rawValue else {
             throw AppError(.conflict, "benefit.case_status", field: "status", zh: "此申请已处理", en: "This case is decided already")
         }
+        // Refusing is a decision too: in review it is the current step's, after the notice the decider's.
+        if c.source == "application", c.stage == "review" { try requireStepTaker(c, step: c.stepIndex ?? 0, actor: actor) }
+        if c.source == "application", c.stage == "notice" { try requireDecider(c, actor: actor.username) }
         let text = (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw AppError(.unprocessableEntity, "benefit.reject_note", field: "note", zh: "请写明不予认定的理由", en: "Give the reason") }
         c.status = BenefitCase.Status.rejected.rawValue; c.decidedBy = actor.username; c.decidedAt = Date(); c.decisionNote = text

@@ -18,6 +18,7 @@ struct BenefitsAPI: RouteCollection {
         routes.on(.POST, "benefit-cases", ":caseID", "attachments", body: .stream, use: attach)
         routes.get("benefit-cases", ":caseID", "attachments", ":attachmentID", use: attachment)
         routes.post("benefit-cases", ":caseID", "approve", use: approve)
+        routes.post("benefit-case-approvals", use: approveMany)
         routes.post("benefit-cases", ":caseID", "reject", use: reject)
         routes.get("entitlements", use: entitlements)
         routes.get("payment-runs", use: runs)
@@ -145,7 +146,10 @@ struct BenefitsAPI: RouteCollection {
         var applicantKind: String?; var applicantName: String?; var applicantRelation: String?
         var stage: String?; var currentStep: String?; var noticeUntil: String?
         var steps: [Step]; var objections: [Objection]; var attachments: [Attachment]
-        init(_ c: BenefitCase, locale: UILocale, attachments: [BenefitAttachment] = []) {
+        /// Applications: the first day the decision may be taken (the day after the notice ends),
+        /// and whether it may be taken today.
+        var decisionFrom: String?; var canDecide: Bool?
+        init(_ c: BenefitCase, locale: UILocale, attachments: [BenefitAttachment] = [], today: CalendarDate? = nil) {
             let d = c.decision
             id = c.id!; elderId = c.elderID; regionCode = c.regionCode; benefitType = c.benefitType; name = BenefitType.name(c.benefitType).text(locale)
             month = c.month; source = c.source; status = c.status; amountFen = c.amountFen; paymentForm = c.paymentForm
@@ -164,19 +168,22 @@ struct BenefitsAPI: RouteCollection {
             }
             objections = c.objections.map { Objection(at: $0.at, from: $0.from, text: $0.text) }
             self.attachments = attachments.map { Attachment(id: $0.id!, fileName: $0.fileName, size: $0.size) }
+            decisionFrom = c.decisionFrom?.description
+            canDecide = today.map { c.canDecide(today: $0) }
         }
     }
 
     @Sendable func apply(req: Request) async throws -> Response {
         let c = try await BenefitService(req: req).apply(try req.content.decode(BenefitService.ApplicationInput.self))
         let res = Response(status: .created)
-        try res.content.encode(CaseView(c, locale: req.locale), as: .json)
+        try res.content.encode(CaseView(c, locale: req.locale, today: req.today), as: .json)
         res.headers.replaceOrAdd(name: .location, value: "/api/v1/benefit-cases/\(c.id!.uuidString)")
         return res
     }
 
     static func caseView(_ c: BenefitCase, req: Request) async throws -> CaseView {
-        CaseView(c, locale: req.locale, attachments: try await req.scoped(BenefitAttachment.self).filter(\.$caseID == c.id!).sort(\.$createdAt).all())
+        let attachments = try await req.scoped(BenefitAttachment.self).filter(\.$caseID == c.id!).sort(\.$createdAt).all()
+        return CaseView(c, locale: req.locale, attachments: attachments, today: req.today)
     }
 
     @Sendable func showCase(req: Request) async throws -> CaseView {
@@ -247,10 +254,63 @@ struct BenefitsAPI: RouteCollection {
         let page = try PageRequest(req)
         var q = try req.scoped(BenefitCase.self)
         if let s = req.query[String.self, at: "status"], !s.isEmpty { q = q.filter(\.$status == s) }
-        if let e = req.query[UUID.self, at: "elderId"] { q = q.filter(\.$elderID == e) }
+        q = CaseFilter(elderId: req.query[UUID.self, at: "elderId"], benefitType: req.query[String.self, at: "benefitType"],
+                       source: req.query[String.self, at: "source"]).apply(q)
         let total = try await q.count()
         let rows = try await q.sort(\.$createdAt).sort(\.$id).range(page.offset..<(page.offset + page.per)).all()
-        return Paged(items: rows.map { CaseView($0, locale: req.locale) }, page: page.page, per: page.per, total: total)
+        let today = req.today
+        return Paged(items: rows.map { CaseView($0, locale: req.locale, today: today) }, page: page.page, per: page.per, total: total)
+    }
+
+    /// The filters of the case list, which bulk approval's `all` takes too.
+    struct CaseFilter: Content {
+        var elderId: UUID?; var benefitType: String?; var source: String?
+        func apply(_ query: QueryBuilder<BenefitCase>) -> QueryBuilder<BenefitCase> {
+            var q = query
+            if let elderId { q = q.filter(\.$elderID == elderId) }
+            if let benefitType, !benefitType.isEmpty { q = q.filter(\.$benefitType == benefitType) }
+            if let source, !source.isEmpty { q = q.filter(\.$source == source) }
+            return q
+        }
+
+        /// The pending cases it lists in the caller's scope, oldest first, as many as one bulk approval takes.
+        func pendingIDs(_ req: Request) async throws -> (ids: [UUID], more: Bool) {
+            let limit = BenefitService.bulkLimit
+            let rows = try await apply(try req.scoped(BenefitCase.self).filter(\.$status == BenefitCase.Status.pending.rawValue))
+                .sort(\.$createdAt).sort(\.$id).limit(limit + 1).all()
+            return (rows.prefix(limit).compactMap(\.id), rows.count > limit)
+        }
+    }
+
+    struct BulkApproveBody: Content {
+        var caseIds: [UUID]?; var all: Bool?; var elderId: UUID?; var benefitType: String?; var source: String?
+    }
+    struct BulkAnswer: Content {
+        var approved: Int; var refused: Int
+        /// With `all`: more pending cases match than one call takes; call again for the rest.
+        var more: Bool
+        var results: [BenefitService.BulkOutcome]
+    }
+
+    /// Approves the cases named, or every pending case the filter lists (`all`), one by one
+    /// with the checks and audit entry of a single approval; the answer says what became of each.
+    @Sendable func approveMany(req: Request) async throws -> BulkAnswer {
+        try req.require(.benefitsManage)
+        let body = try req.content.decode(BulkApproveBody.self)
+        let ids: [UUID], more: Bool
+        switch (body.caseIds, body.all ?? false) {
+        case (let list?, false) where !list.isEmpty:
+            (ids, more) = (list, false)
+        case (nil, true):
+            (ids, more) = try await CaseFilter(elderId: body.elderId, benefitType: body.benefitType, source: body.source).pendingIDs(req)
+        default:
+            throw AppError(.unprocessableEntity, "benefit.bulk_selection", field: "caseIds",
+                           zh: "请列出要认定的申请（caseIds），或用 all=true 认定筛选出的全部待办申请，二者选一",
+                           en: "Give caseIds, or all=true for every pending case the filter lists, not both")
+        }
+        let results = try await BenefitService(req: req).approveMany(ids)
+        let approved = results.filter { $0.outcome == "approved" }.count
+        return BulkAnswer(approved: approved, refused: results.count - approved, more: more, results: results)
     }
 
     static func caseID(_ req: Request) throws -> UUID {
@@ -349,7 +409,7 @@ struct BenefitsAPI: RouteCollection {
             let run = try await PaymentRunJobs.start(month: month, region: region, req: req)
             return try await RunView(run).encodeResponse(status: .accepted, for: req)
         }
-        let run = try await PaymentRuns.run(month: month, region: region, actor: actor.username, db: req.db)
+        let run = try await PaymentRuns.run(month: month, region: region, actor: actor.username, db: req.db, today: req.today)
         try await AuditLog.record(on: req, action: .paymentRunComputed, entityType: "payment_run", entityID: run.id?.uuidString, region: region.value,
                                   after: ["month": month.description, "payments": String(run.payments), "totalFen": String(run.totalFen)])
         return try await Self.runView(run, req: req).encodeResponse(for: req)
@@ -378,6 +438,8 @@ struct BenefitsAPI: RouteCollection {
     struct PaymentView: Content {
         var id: UUID; var entitlementId: UUID; var elderId: UUID; var regionCode: String; var benefitType: String; var month: String
         var amountFen: Int; var paymentForm: String
+        /// The policy version and the month's facts that made the amount.
+        var policyId: UUID?; var policyVersion: Int?; var basis: PaymentBasis?
     }
 
     @Sendable func payments(req: Request) async throws -> Paged<PaymentView> {
@@ -388,7 +450,9 @@ struct BenefitsAPI: RouteCollection {
         let total = try await q.count()
         let rows = try await q.sort(\.$entitlementID).range(page.offset..<(page.offset + page.per)).all()
         return Paged(items: rows.map { PaymentView(id: $0.id!, entitlementId: $0.entitlementID, elderId: $0.elderID, regionCode: $0.regionCode,
-                                                   benefitType: $0.benefitType, month: $0.month, amountFen: $0.amountFen, paymentForm: $0.paymentForm) },
+                                                   benefitType: $0.benefitType, month: $0.month, amountFen: $0.amountFen,
+                                                   paymentForm: $0.paymentForm,
+                                                   policyId: $0.policyID, policyVersion: $0.policyVersion, basis: $0.basis) },
                      page: page.page, per: page.per, total: total)
     }
 
@@ -420,7 +484,8 @@ struct BenefitsAPI: RouteCollection {
         let month = try Self.month(body.month)
         // A region named outside the account's scope is refused, as scans and runs refuse it, not ignored.
         let region = try body.region.map { try req.requireInScope($0, field: "region") } ?? actor.region
-        let outcome = try await EntitlementReview.run(month: month, scope: RegionScope(region: region), actor: actor.username, db: req.db)
+        let outcome = try await EntitlementReview.run(month: month, scope: RegionScope(region: region), actor: actor.username, db: req.db,
+                                                       today: req.today)
         try await AuditLog.record(on: req, action: .entitlementsReviewed, entityType: "entitlement", entityID: nil, region: region.value,
                                   after: outcome)
         return outcome
@@ -481,6 +546,10 @@ struct BenefitsAPI: RouteCollection {
         if s.workflow.steps.isEmpty { issues.append(.init(field: "settings.workflow.steps", rule: "settings.steps", message: .init(zh: "至少需要一个审核环节", en: "At least one review step"))) }
         if !(0...60).contains(s.workflow.noticeDays) { issues.append(.init(field: "settings.workflow.noticeDays", rule: "settings.range", message: .init(zh: "公示天数应为 0–60", en: "noticeDays must be 0–60"))) }
         if !(7...730).contains(s.livenessRecentDays) { issues.append(.init(field: "settings.livenessRecentDays", rule: "settings.range", message: .init(zh: "应为 7–730 天", en: "must be 7–730 days"))) }
+        if !(0...15).contains(s.runLeadDays) {
+            issues.append(.init(field: "settings.runOpensDaysBefore", rule: "settings.range",
+                                message: .init(zh: "应为 0–15 天", en: "must be 0–15 days")))
+        }
         if !(1...36).contains(s.livenessSuspendAfterMonths) { issues.append(.init(field: "settings.livenessSuspendAfterMonths", rule: "settings.range", message: .init(zh: "应为 1–36 个月", en: "must be 1–36 months"))) }
         if !issues.isEmpty { throw ValidationFailure(issues: issues) }
         let row = BenefitSettingsRow()

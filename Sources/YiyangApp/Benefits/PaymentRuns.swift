@@ -14,11 +14,11 @@ import YiyangDomain
 enum PaymentRuns {
     struct Locked: Error {}
 
-    static func run(month: Month, region: RegionCode, actor: String, db: any Database, batchSize: Int = 1000,
+    static func run(month: Month, region: RegionCode, actor: String, db: any Database, today: CalendarDate, batchSize: Int = 1000,
                     progress: (_ done: Int, _ total: Int) async -> Void = { _, _ in },
                     afterBatch: (_ batch: Int) throws -> Void = { _ in }) async throws -> PaymentRun {
         let sql = db as! any SQLDatabase
-        let run = try await openRun(month: month, region: region, actor: actor, db: db)
+        let run = try await openRun(month: month, region: region, actor: actor, db: db, today: today)
         let m = month.description
         let pattern = region.prefix + "%"
         func payable(_ select: String) -> SQLQueryString {
@@ -34,25 +34,57 @@ enum PaymentRuns {
         try await recordProgress(run, done: 0, total: total, on: sql)
         var after: UUID? = nil
         var done = 0, batch = 0
+        // The month's own rules: a policy version is in force for months, not days, and a
+        // person's age is counted on the month's last day. So the amount is worked out here for
+        // the month paid, never read from the entitlement, whose amount follows the latest review.
+        let policies = try await BenefitPolicyRow.all(on: db).filter(\.isForPersons)
+        let names = try await BenefitFacts.names(on: db)
         while true {
             // Only the ones not paid yet: a rerun (or a resumed run) reads the index of payments
             // instead of writing, and the insert below still refuses a duplicate if two race.
-            var q = payable("SELECT id, elder_id, region_code, benefit_type, amount_fen, payment_form") + unpaid
+            var q = payable("SELECT id, elder_id, region_code, benefit_type, amount_fen, payment_form, policy_id, policy_version") + unpaid
             if let after { q = q + " AND id > \(bind: after)" }
             q = q + " ORDER BY id LIMIT \(unsafeRaw: String(batchSize))"
             let rows = try await sql.raw(q).all()
             guard !rows.isEmpty else { break }
+            let elderIDs = Array(Set(try rows.map { try $0.decode(column: "elder_id", as: UUID.self) }))
+            let elders = try await Elder.query(on: db).filter(\.$id ~~ elderIDs).all()
+            let facts = try await BenefitFacts.of(elders, on: db, today: month.firstDay)
             let insert = sql.insert(into: Payment.schema)
-                .columns("id", "run_id", "entitlement_id", "elder_id", "region_code", "benefit_type", "month", "amount_fen", "payment_form")
+                .columns("id", "run_id", "entitlement_id", "elder_id", "region_code", "benefit_type", "month", "amount_fen", "payment_form",
+                         "policy_id", "policy_version", "basis_json")
                 .ignoringConflicts(with: ["entitlement_id", "month"])
+            var values = 0
             for row in rows {
+                let elderID = try row.decode(column: "elder_id", as: UUID.self)
+                let type = try row.decode(column: "benefit_type", as: String.self)
+                let granted = try row.decode(column: "policy_id", as: UUID.self)
+                var amount = try row.decode(column: "amount_fen", as: Int.self)
+                var form = try row.decode(column: "payment_form", as: String.self)
+                var policyID: UUID? = granted, version: Int? = try row.decode(column: "policy_version", as: Int.self), basis: String? = nil
+                if var f = facts[elderID] {
+                    // The entitlement being paid does not exclude itself.
+                    f.receiving.remove(type)
+                    let policy = EntitlementRules.policy(for: type, region: f.residenceRegion, month: month, among: policies)
+                        ?? policies.first { $0.id == granted && $0.inForce(month) }
+                    guard let policy else { continue } // no policy in force for the month: nothing is owed for it
+                    let d = EntitlementRules.decide(f, month: month, policy: policy, names: names)
+                    // Not entitled on the month's facts (a band or level that pays nothing): not paid; the review suspends it.
+                    guard d.entitled, let fen = d.amountFen else { continue }
+                    amount = fen; form = policy.paymentForm.rawValue; policyID = policy.id; version = policy.version
+                    basis = ServiceOrders.encode(PaymentBasis(age: f.age(in: month), facts: f, checks: d.checks.map(\.staff.zh)))
+                } else {
+                    // A person not in the registry (entitlements loaded from elsewhere): paid as granted, with no facts to keep.
+                    basis = nil
+                }
                 insert.values([SQLBind(UUID()), SQLBind(run.id!), SQLBind(try row.decode(column: "id", as: UUID.self)),
-                               SQLBind(try row.decode(column: "elder_id", as: UUID.self)), SQLBind(try row.decode(column: "region_code", as: String.self)),
-                               SQLBind(try row.decode(column: "benefit_type", as: String.self)), SQLBind(m),
-                               SQLBind(try row.decode(column: "amount_fen", as: Int.self)), SQLBind(try row.decode(column: "payment_form", as: String.self))])
+                               SQLBind(elderID), SQLBind(try row.decode(column: "region_code", as: String.self)),
+                               SQLBind(type), SQLBind(m), SQLBind(amount), SQLBind(form),
+                               SQLBind(policyID), SQLBind(version), SQLBind(basis)])
+                values += 1
             }
             // One statement per batch: it commits whole or not at all.
-            try await insert.run()
+            if values > 0 { try await insert.run() }
             after = try rows.last!.decode(column: "id", as: UUID.self)
             done += rows.count
             batch += 1
@@ -115,8 +147,20 @@ enum PaymentRuns {
         try await PaymentRun.query(on: db).filter(\.$month == month.description).filter(\.$regionCode == region.value).first()
     }
 
-    /// The run of the month and region, made if new; an approved one refuses.
-    static func openRun(month: Month, region: RegionCode, actor: String, db: any Database) async throws -> PaymentRun {
+    /// A roll pays a month that has begun: paid ahead, a person who dies in the month would
+    /// have been paid for it. The settings in force may open a roll some days early.
+    static func requireStarted(_ month: Month, today: CalendarDate, db: any Database) async throws {
+        let opens = try await BenefitSettingsRow.inForce(on: db, day: today).runOpens(for: month)
+        guard today >= opens else {
+            throw AppError(.unprocessableEntity, "payment_run.month_not_started", field: "month",
+                           zh: "\(month) 尚未开始，最早 \(opens) 才能计算该月的发放表",
+                           en: "\(month) has not begun; its roll can be computed from \(opens)")
+        }
+    }
+
+    /// The run of the month and region, made if new; an approved one refuses, and so does a month not begun.
+    static func openRun(month: Month, region: RegionCode, actor: String, db: any Database, today: CalendarDate) async throws -> PaymentRun {
+        try await requireStarted(month, today: today, db: db)
         if let existing = try await find(month: month, region: region, db: db) {
             guard existing.status != PaymentRun.Status.approved.rawValue else {
                 throw AppError(.conflict, "payment_run.approved", field: "month",
@@ -124,12 +168,13 @@ enum PaymentRuns {
             }
             existing.status = PaymentRun.Status.running.rawValue
             existing.progressDone = 0; existing.progressTotal = nil; existing.progressAt = Date()
+            existing.noteComputer(actor)
             try await existing.save(on: db)
             return existing
         }
         let run = PaymentRun()
         run.month = month.description; run.regionCode = region.value; run.status = PaymentRun.Status.running.rawValue
-        run.startedBy = actor; run.payments = 0; run.totalFen = 0; run.progressDone = 0; run.progressAt = Date()
+        run.startedBy = actor; run.computedBy = actor; run.payments = 0; run.totalFen = 0; run.progressDone = 0; run.progressAt = Date()
         do {
             try await run.create(on: db)
         } catch {
@@ -159,6 +204,9 @@ enum PaymentRuns {
             throw AppError(.conflict, "payment_run.status", field: "status",
                            zh: "只有计算完成的发放表可以审批", en: "Only a computed roll can be approved")
         }
+        try await FourEyes.requireSecondPerson(actor, preparedBy: run.computers, permission: .benefitsManage,
+                                               region: RegionCode(run.regionCode) ?? .root, db: db, code: "payment_run.same_person",
+                                               what: .init(zh: "此发放表", en: "roll"))
         run.status = PaymentRun.Status.approved.rawValue; run.approvedBy = actor; run.approvedAt = Date()
         try await run.save(on: db)
     }
@@ -236,11 +284,12 @@ enum PaymentRunJobs {
         if let existing = try await PaymentRuns.find(month: month, region: region, db: req.db), existing.isRunning() {
             return existing // a second click follows the run already going
         }
-        let run = try await PaymentRuns.openRun(month: month, region: region, actor: actor.username, db: req.db)
+        let today = req.today
+        let run = try await PaymentRuns.openRun(month: month, region: region, actor: actor.username, db: req.db, today: today)
         let app = req.application
         Task {
             do {
-                let done = try await PaymentRuns.run(month: month, region: region, actor: actor.username, db: app.db)
+                let done = try await PaymentRuns.run(month: month, region: region, actor: actor.username, db: app.db, today: today)
                 try await AuditLog.record(on: req, db: app.db, action: .paymentRunComputed, entityType: "payment_run", entityID: done.id?.uuidString,
                                           region: region.value, after: ["month": month.description, "payments": String(done.payments),
                                                                         "totalFen": String(done.totalFen)])

@@ -213,13 +213,13 @@ struct BenefitsBenchCommand: AsyncCommand {
         console.print("\(n) entitlements over \(villages.count) villages (1 in 50 suspended)")
         let month = Month("2026-12")!
         let start = ContinuousClock.now
-        let run = try await PaymentRuns.run(month: month, region: .root, actor: "bench", db: app.db)
+        let run = try await PaymentRuns.run(month: month, region: .root, actor: "bench", db: app.db, today: app.yiyang.clock.today)
         let first = ContinuousClock.now - start
         console.print(String(format: "first run:  %.2f s, %d payments, %@ yuan", seconds(first), run.payments, Fen.yuan(run.totalFen)))
         console.print("peak memory (VmHWM): \(peakMemoryMiB()) MiB")
         let before = try await Payment.query(on: app.db).count()
         let again = ContinuousClock.now
-        let rerun = try await PaymentRuns.run(month: month, region: .root, actor: "bench", db: app.db)
+        let rerun = try await PaymentRuns.run(month: month, region: .root, actor: "bench", db: app.db, today: app.yiyang.clock.today)
         let second = ContinuousClock.now - again
         let after = try await Payment.query(on: app.db).count()
         console.print(String(format: "rerun:      %.2f s (%.0f%% of the first), %d new payments, roll %d payments", seconds(second),

@@ -8,23 +8,53 @@ struct BenefitCommands: AsyncCommandGroup {
     var commands: [String: any AnyAsyncCommand] { ["run": PaymentRunCommand(), "scan": BenefitScanCommand(), "review": EntitlementReviewCommand()] }
     var defaultCommand: (any AnyAsyncCommand)? { nil }
 
-    static func region(_ raw: String?) throws -> RegionCode {
-        guard let raw else { return .root }
-        guard let code = RegionCode(raw) else { throw ConfigError(message: "--region \(raw) is not a 12-digit region code") }
-        return code
+    /// The region a command works on: `--region`, or else the top of the imported tree, walked
+    /// down while it has a single branch (a city's table under its province gives the city), so
+    /// the roll is one its bureau can list and approve. The whole tree (the platform root) is
+    /// never taken by default.
+    static func region(_ raw: String?, db: any Database, console: any Console) async throws -> RegionCode {
+        if let raw {
+            guard let code = RegionCode(raw) else {
+                throw AppError(.unprocessableEntity, "region.invalid", field: "region",
+                               zh: "--region \(raw) 不是 12 位区划代码", en: "--region \(raw) is not a 12-digit region code")
+            }
+            guard try await Region.find(code.value, on: db) != nil else {
+                throw AppError(.unprocessableEntity, "region.unknown", field: "region",
+                               zh: "区划 \(code.value) 不在已导入的区划表中",
+                               en: "Region \(code.value) is not in the imported division table")
+            }
+            console.print(try await regionLine(code, db: db))
+            return code
+        }
+        var top = RegionCode.root
+        while true {
+            let children = try await Region.query(on: db).filter(\.$parentCode == top.value).limit(2).all()
+            guard children.count == 1, let only = RegionCode(children[0].id ?? "") else { break }
+            top = only
+        }
+        guard top != .root else {
+            throw AppError(.unprocessableEntity, "region.required", field: "region",
+                           zh: "区划表的顶层不止一个地区（或尚未导入），请用 --region 指定地区",
+                           en: "The division table has no single top region; give --region")
+        }
+        console.print(try await regionLine(top, db: db))
+        return top
     }
 
-    static func month(_ raw: String?) throws -> Month {
-        guard let raw else { return .current() }
-        guard let m = Month(raw) else { throw ConfigError(message: "--month \(raw) is not YYYY-MM") }
-        return m
+    /// `地区 region: 130100000000 石家庄市`, so the operator sees whose roll it is.
+    static func regionLine(_ code: RegionCode, db: any Database) async throws -> String {
+        let name = try await Region.find(code.value, on: db)?.name ?? ""
+        return "地区 region: \(code.value) \(name)"
     }
+
+    static func month(_ raw: String?) throws -> Month { try BenefitsAPI.month(raw) }
 }
 
 struct PaymentRunCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "month", help: "The month to pay, YYYY-MM (default: this month)") var month: String?
-        @Option(name: "region", help: "Only this region's subtree (12-digit code; default: everything)") var region: String?
+        @Option(name: "region", help: "This region's subtree (12-digit code; default: the top of the imported tree, if single)")
+        var region: String?
     }
     var help: String { "Compute (or complete) a month's payment roll; safe to run again, resumes after a crash" }
 
@@ -32,9 +62,10 @@ struct PaymentRunCommand: AsyncCommand {
         let app = context.application
         try await prepareDatabase(app)
         let month = try BenefitCommands.month(signature.month)
-        let region = try BenefitCommands.region(signature.region)
+        let region = try await BenefitCommands.region(signature.region, db: app.db, console: context.console)
         let bar = ProgressBar(label: "发放 paying \(month)")
-        let run = try await PaymentRuns.run(month: month, region: region, actor: "cli", db: app.db) { done, total in bar.update(done, max(total, done)) }
+        let run = try await PaymentRuns.run(month: month, region: region, actor: "cli", db: app.db,
+                                            today: app.yiyang.clock.today) { done, total in bar.update(done, max(total, done)) }
         bar.finish()
         try await AuditLog.recordSystem(on: app.db, actor: "cli", action: .paymentRunComputed, entityType: "payment_run", entityID: run.id?.uuidString,
                                         region: region.value, after: ["month": month.description, "payments": String(run.payments), "totalFen": String(run.totalFen)])
@@ -56,7 +87,7 @@ struct PaymentRunCommand: AsyncCommand {
 struct BenefitScanCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "month", help: "The month, YYYY-MM (default: this month)") var month: String?
-        @Option(name: "region", help: "Only this region's subtree") var region: String?
+        @Option(name: "region", help: "This region's subtree (default: the top of the imported tree, if single)") var region: String?
     }
     var help: String { "Find people who qualify but have no entitlement, and open cases for staff (免申即享)" }
 
@@ -64,7 +95,7 @@ struct BenefitScanCommand: AsyncCommand {
         let app = context.application
         try await prepareDatabase(app)
         let month = try BenefitCommands.month(signature.month)
-        let region = try BenefitCommands.region(signature.region)
+        let region = try await BenefitCommands.region(signature.region, db: app.db, console: context.console)
         let bar = ProgressBar(label: "筛查 scanning \(month)")
         let opened = try await BenefitScan.run(month: month, scope: RegionScope(region: region), db: app.db) { done, total in bar.update(done, max(total, done)) }
         bar.finish()
@@ -77,7 +108,7 @@ struct BenefitScanCommand: AsyncCommand {
 struct EntitlementReviewCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "month", help: "The month, YYYY-MM (default: this month)") var month: String?
-        @Option(name: "region", help: "Only this region's subtree") var region: String?
+        @Option(name: "region", help: "This region's subtree (default: the top of the imported tree, if single)") var region: String?
     }
     var help: String { "Decide every entitlement again: suspend what no longer holds (or is unverified), lift what holds again, new amounts" }
 
@@ -85,9 +116,10 @@ struct EntitlementReviewCommand: AsyncCommand {
         let app = context.application
         try await prepareDatabase(app)
         let month = try BenefitCommands.month(signature.month)
-        let region = try BenefitCommands.region(signature.region)
+        let region = try await BenefitCommands.region(signature.region, db: app.db, console: context.console)
         let bar = ProgressBar(label: "复核 reviewing \(month)")
-        let o = try await EntitlementReview.run(month: month, scope: RegionScope(region: region), actor: "cli", db: app.db) { done, total in
+        let o = try await EntitlementReview.run(month: month, scope: RegionScope(region: region), actor: "cli", db: app.db,
+                                                today: app.yiyang.clock.today) { done, total in
             bar.update(done, max(total, done))
         }
         bar.finish()

@@ -71,20 +71,15 @@ struct CreateUserCommand: AsyncCommand {
         guard let password = readLine(strippingNewline: true), !password.isEmpty else {
             throw ConfigError(message: "the password is read from standard input, and none was given")
         }
-        do {
-            let user = try await AccountService.create(
-                .init(username: username, displayName: signature.displayName ?? username, phone: signature.phone,
-                      regionCode: region, roles: roles.split(separator: ",").map(String.init), password: password),
-                grantor: nil, on: app.db, app: app)
-            try await AuditLog.recordSystem(on: app.db, actor: "cli", action: .userCreated, entityType: "user",
-                                            entityID: user.id?.uuidString, region: user.regionCode,
-                                            after: AccountService.view(user, roles: roles.split(separator: ",").compactMap { Role(rawValue: String($0)) }))
-            context.console.print("已创建 Created \(user.username) (\(user.id!.uuidString))")
-        } catch let e as ValidationFailure {
-            throw ConfigError(message: e.issues.map { "\($0.field): \($0.message.zh) / \($0.message.en)" }.joined(separator: "\n"))
-        } catch let e as AppError {
-            throw ConfigError(message: "\(e.field ?? "-"): \(e.message.zh) / \(e.message.en)")
-        }
+        // A refused account (weak password, unknown role…) fails with the API's words and code (`CommandFailure`).
+        let user = try await AccountService.create(
+            .init(username: username, displayName: signature.displayName ?? username, phone: signature.phone,
+                  regionCode: region, roles: roles.split(separator: ",").map(String.init), password: password),
+            grantor: nil, on: app.db, app: app)
+        try await AuditLog.recordSystem(on: app.db, actor: "cli", action: .userCreated, entityType: "user",
+                                        entityID: user.id?.uuidString, region: user.regionCode,
+                                        after: AccountService.view(user, roles: roles.split(separator: ",").compactMap { Role(rawValue: String($0)) }))
+        context.console.print("已创建 Created \(user.username) (\(user.id!.uuidString))")
     }
 }
 

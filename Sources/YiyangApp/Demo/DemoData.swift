@@ -43,6 +43,10 @@ enum DemoData {
     static let accounts: [Account] = [
         .init(username: "demo_admin", displayName: "演示·系统管理员", role: .admin, region: "130100000000"),
         .init(username: "demo_bureau", displayName: "演示·市民政局", role: .bureau, region: "130100000000"),
+        // Four eyes: a second city account approves what the first computed, and a county
+        // account takes the county step of an application (each step at its own level).
+        .init(username: "demo_bureau2", displayName: "演示·市民政局复核", role: .bureau, region: "130100000000"),
+        .init(username: "demo_county", displayName: "演示·长安区民政局", role: .bureau, region: "130102000000"),
         .init(username: "demo_township", displayName: "演示·建北街道", role: .township, region: "130102001000"),
         .init(username: "demo_township2", displayName: "演示·青园街道", role: .township, region: "130102002000"),
         .init(username: "demo_community", displayName: "演示·建北社区网格员", role: .community, region: "130102001001"),

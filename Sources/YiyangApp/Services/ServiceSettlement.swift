@@ -115,6 +115,10 @@ struct ServiceSettlement {
         guard s.status == ServiceStatement.Status.draft.rawValue else {
             throw AppError(.conflict, "statement.approved", field: nil, zh: "结算单已审核", en: "The statement is already approved")
         }
+        // Who built the statement does not approve it, unless nobody else in the region could.
+        try await FourEyes.requireSecondPerson(actor.username, preparedBy: [s.createdBy], permission: .servicesManage,
+                                               region: RegionCode(s.regionCode) ?? .root, db: db, code: "statement.same_person",
+                                               what: .init(zh: "此结算单", en: "statement"))
         if s.kind == ServiceStatement.Kind.visits.rawValue {
             let sid = s.id!
             let lines = try await ServiceOrder.query(on: db).filter(\.$statementID == sid)

@@ -174,6 +174,32 @@ public struct BenefitPolicy: Sendable, Hashable, Codable {
         self.paymentForm = paymentForm; self.payer = payer; self.summary = summary; self.basis = basis; self.oneOff = oneOff
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case id, benefitType, version, regionCode, effectiveFrom, effectiveTo, eligibility, amount, paymentForm, payer, summary, basis
+        case oneOff, perUse, institution
+    }
+
+    /// The server numbers versions and gives ids, so a new policy may come without either;
+    /// the placeholders here are replaced when it is published.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decodeIfPresent(UUID.self, forKey: .id) ?? UUID()
+        version = try c.decodeIfPresent(Int.self, forKey: .version) ?? 1
+        benefitType = try c.decode(String.self, forKey: .benefitType)
+        regionCode = try c.decode(String.self, forKey: .regionCode)
+        effectiveFrom = try c.decode(Month.self, forKey: .effectiveFrom)
+        effectiveTo = try c.decodeIfPresent(Month.self, forKey: .effectiveTo)
+        eligibility = try c.decode(EligibilityRule.self, forKey: .eligibility)
+        amount = try c.decode(AmountRule.self, forKey: .amount)
+        paymentForm = try c.decode(PaymentForm.self, forKey: .paymentForm)
+        payer = try c.decode(String.self, forKey: .payer)
+        summary = try c.decode(String.self, forKey: .summary)
+        basis = try c.decode(String.self, forKey: .basis)
+        oneOff = try c.decodeIfPresent(Bool.self, forKey: .oneOff)
+        perUse = try c.decodeIfPresent(PerUseRule.self, forKey: .perUse)
+        institution = try c.decodeIfPresent(InstitutionRule.self, forKey: .institution)
+    }
+
     public func inForce(_ month: Month) -> Bool { effectiveFrom <= month && (effectiveTo.map { month <= $0 } ?? true) }
 
     /// Problems with the policy, each naming its field.
@@ -315,9 +341,13 @@ public struct ApplicationWorkflow: Sendable, Hashable, Codable {
     public struct Step: Sendable, Hashable, Codable {
         public var code: String
         public var name: LocalizedText
-        /// Staff of this level (or above) take the step.
+        /// Staff of this level take the step.
         public var level: RegionLevel
-        public init(code: String, name: LocalizedText, level: RegionLevel) { self.code = code; self.name = name; self.level = level }
+        /// Staff of a level above may take it too, where the bureau's settings say so; nil is no.
+        public var orAbove: Bool?
+        public init(code: String, name: LocalizedText, level: RegionLevel, orAbove: Bool? = nil) {
+            self.code = code; self.name = name; self.level = level; self.orAbove = orAbove
+        }
     }
 
     public var steps: [Step]
@@ -331,10 +361,12 @@ public struct ApplicationWorkflow: Sendable, Hashable, Codable {
         Step(code: "county_approval", name: .init(zh: "县（区）民政部门审批", en: "County approval"), level: .county),
     ], noticeDays: 7)
 
-    /// Whether an account of `level` may take `step`: the step's level or one above it.
+    /// Whether an account of `level` may take `step`: the step's own level (a township review is
+    /// the township's, not the county's), or one above it only where the step says so.
     public func allows(_ level: RegionLevel, step: Int) -> Bool {
         guard steps.indices.contains(step) else { return false }
-        return level.prefixLength <= steps[step].level.prefixLength
+        let s = steps[step]
+        return level == s.level || (s.orAbove == true && level.prefixLength < s.level.prefixLength)
     }
 }
 
@@ -348,12 +380,20 @@ public struct BenefitSettings: Sendable, Hashable, Codable {
     /// Unverified this many months → suspended (not ended).
     public var livenessSuspendAfterMonths: Int
     public var workflow: ApplicationWorkflow
+    /// A month's roll may be computed this many days before the month begins (so the bank has
+    /// the file on the first); nil, as in settings saved before it existed, is 0.
+    public var runOpensDaysBefore: Int?
+    public var runLeadDays: Int { runOpensDaysBefore ?? 0 }
 
     public init(livenessRecentDays: Int = 90, livenessVisitAfterDays: Int = 30, livenessSuspendAfterMonths: Int = 6,
-                workflow: ApplicationWorkflow = .standard) {
+                workflow: ApplicationWorkflow = .standard, runOpensDaysBefore: Int? = nil) {
         self.livenessRecentDays = livenessRecentDays; self.livenessVisitAfterDays = livenessVisitAfterDays
         self.livenessSuspendAfterMonths = livenessSuspendAfterMonths; self.workflow = workflow
+        self.runOpensDaysBefore = runOpensDaysBefore
     }
+
+    /// The first day a month's roll may be computed.
+    public func runOpens(for month: Month) -> CalendarDate { month.firstDay.addingDays(-runLeadDays) }
 
     public static let defaults = BenefitSettings()
 
