@@ -369,12 +369,15 @@ struct BenefitsAPI: RouteCollection {
         struct Progress: Content { var done: Int; var total: Int?; var at: Date?; var stalled: Bool }
         var id: UUID; var month: String; var regionCode: String; var status: String; var payments: Int; var totalFen: Int
         var startedBy: String; var finishedAt: Date?; var approvedBy: String?; var approvedAt: Date?; var byBenefit: [Line]?
+        /// Every account that computed the roll: none of them approves it while another could.
+        var computedBy: [String]
         var progress: Progress?
         /// The month's payments to the region's people by every run that wrote some (see `PaymentRuns.regionMonth`).
         var regionMonth: [PaymentRuns.Share]?
         init(_ r: PaymentRun, byBenefit: [Line]? = nil, regionMonth: [PaymentRuns.Share]? = nil) {
             id = r.id!; month = r.month; regionCode = r.regionCode; status = r.status; payments = r.payments; totalFen = r.totalFen
             startedBy = r.startedBy; finishedAt = r.finishedAt; approvedBy = r.approvedBy; approvedAt = r.approvedAt; self.byBenefit = byBenefit
+            computedBy = r.computers.sorted()
             if r.status == PaymentRun.Status.running.rawValue {
                 progress = Progress(done: r.progressDone ?? 0, total: r.progressTotal, at: r.progressAt, stalled: r.isStalled())
             }

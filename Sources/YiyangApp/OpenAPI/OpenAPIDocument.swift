@@ -492,6 +492,7 @@ enum OpenAPIDocument {
                                        required: ["month"])),
             ("PaymentRun", object([("id", str(format: "uuid")), ("month", str()), ("regionCode", str()), ("status", str(enumValues: ["running", "computed", "approved"])),
                                    ("payments", integer), ("totalFen", integer), ("approvedBy", str(nullable: true)),
+                                   ("computedBy", arrayOf(str("An account that computed the roll; none of them approves it while another could"))),
                                    ("byBenefit", arrayOf(object([("benefitType", str()), ("name", str()), ("payments", integer), ("totalFen", integer)],
                                                                 required: ["benefitType", "payments", "totalFen"]))),
                                    ("progress", object([("done", integer), ("total", .object([("type", .array([.string("integer"), .string("null")]))])),
