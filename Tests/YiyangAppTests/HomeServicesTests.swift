@@ -31,7 +31,7 @@ struct ServiceFixture {
         try await mother.update(on: app.db)
 
         let provider = try await app.api(.POST, "/api/v1/service-providers", token: bureau,
-                                         json: #"{"regionCode":"\#(county)","name":"康乐居家服务中心","creditCode":"91130102MA0ABCDE1X","contact":"0311-1234567"}"#)
+                                         json: #"{"regionCode":"\#(county)","name":"康乐居家服务中心","creditCode":"91130102MA0ABCDE1W","contact":"0311-1234567"}"#)
         #expect(provider.status == .created, "\(provider.body.string)")
         let providerID = try provider.content.decode(HomeServicesAPI.ProviderView.self).id
         let today = CalendarDate.today()
@@ -395,6 +395,33 @@ struct HomeServicesTests {
             let s = try await app.api(.POST, "/api/v1/service-statements", token: bureau,
                                       json: #"{"kind":"meals","partyId":"\#(pointID)","month":"\#(Month.current())"}"#).content.decode(HomeServicesAPI.StatementView.self)
             #expect(s.totals.settledCount == 2 && s.totals.bureauFen == 800 && s.totals.selfPayFen == 1_600)
+        }
+    }
+}
+
+extension HomeServicesTests {
+    @Test("a provider's credit code with any wrong check character (GB 32100) is refused; the right one is accepted",
+          arguments: TestDatabase.all)
+    func providerCreditCodeCheck(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let bureau = try await app.token("demo_bureau")
+            let valid = "91130102MA0CHECK71"
+            #expect(CreditCode.checkCharacter(for: valid.prefix(17)) == valid.last)
+            func post(_ code: String) async throws -> TestingHTTPResponse {
+                try await app.api(.POST, "/api/v1/service-providers", token: bureau,
+                                  json: #"{"regionCode":"\#(ServiceFixture.county)","name":"校验服务社","creditCode":"\#(code)"}"#)
+            }
+            // Held out: every other character of the alphabet at the check position.
+            for wrong in CreditCode.alphabet where wrong != valid.last! {
+                let r = try await post(String(valid.dropLast()) + String(wrong))
+                #expect(r.status == .unprocessableEntity, "\(wrong): \(r.body.string)")
+                #expect(r.apiError?.code == "credit_code.check_character" && r.apiError?.field == "creditCode", "\(wrong)")
+            }
+            #expect(try await post("91130102MA0CHECKO7").apiError?.code == "credit_code.characters", "O is not a letter of the code")
+            #expect(try await ServiceProvider.query(on: app.db).filter(\.$name == "校验服务社").count() == 0)
+            let ok = try await post(valid.lowercased())
+            #expect(ok.status == .created, "\(ok.body.string)")
+            #expect(try ok.content.decode(HomeServicesAPI.ProviderView.self).creditCode == valid)
         }
     }
 }

@@ -26,9 +26,9 @@ struct InstitutionsTests {
         try await withYiyang(db) { app in
             let bureau = try await app.token("demo_bureau")
             let township = try await app.token("demo_township")
-            let body = #"{"regionCode":"130102001000","name":"建北颐年养老院","creditCode":"52130102MJ0000001X","operatorKind":"private","address":"建北街道 1 号","account":"6222 0000 1111 2222"}"#
+            let body = #"{"regionCode":"130102001000","name":"建北颐年养老院","creditCode":"52130102MJ0000001G","operatorKind":"private","address":"建北街道 1 号","account":"6222 0000 1111 2222"}"#
             #expect(try await app.api(.POST, "/api/v1/institutions", token: township, json: body).status == .forbidden, "townships do not register institutions")
-            let badCode = try await app.api(.POST, "/api/v1/institutions", token: bureau, json: body.replacingOccurrences(of: "52130102MJ0000001X", with: "123"))
+            let badCode = try await app.api(.POST, "/api/v1/institutions", token: bureau, json: body.replacingOccurrences(of: "52130102MJ0000001G", with: "123"))
             #expect(badCode.apiError?.field == "creditCode")
             let made = try await app.api(.POST, "/api/v1/institutions", token: bureau, json: body)
             #expect(made.status == .created, "\(made.body.string)")
@@ -123,7 +123,7 @@ struct InstitutionsTests {
             try await staff.signIn("demo_bureau")
             let bank = try await staff.get("/benefits/runs/\(dec.id)/bank-file")
             #expect(bank.status == .ok)
-            #expect(bank.body.string.contains("建北颐年养老院") && bank.body.string.contains("52130102MJ0000001X") && bank.body.string.contains("6222000011112222"))
+            #expect(bank.body.string.contains("建北颐年养老院") && bank.body.string.contains("52130102MJ0000001G") && bank.body.string.contains("6222000011112222"))
             #expect(bank.body.string.contains("100000.00") && bank.body.string.contains("300.00"))
             let page = try await staff.get("/benefits/runs/\(dec.id)")
             #expect(page.body.string.contains("养老机构运营补贴") && page.body.string.contains("新增护理型床位建设补贴"))
@@ -142,7 +142,7 @@ struct InstitutionsTests {
             try await staff.signIn("demo_bureau")
             let list = try await staff.get("/institutions")
             #expect(list.status == .ok && list.body.string.contains("登记养老机构"))
-            let made = try await staff.post("/institutions", [("name", "建北颐年养老院"), ("creditCode", "52130102MJ0000002X"), ("operatorKind", "public_private"),
+            let made = try await staff.post("/institutions", [("name", "建北颐年养老院"), ("creditCode", "52130102MJ0000002K"), ("operatorKind", "public_private"),
                                                               ("regionCode", Self.township), ("address", "建北街道 2 号"), ("account", "6222000011113333")])
             #expect(made.status == .seeOther, "\(made.body.string.prefix(300))")
             let path = try #require(made.headers.first(name: .location)?.components(separatedBy: "?").first)
@@ -162,6 +162,31 @@ struct InstitutionsTests {
             try await sibling.signIn("qingyuan_staff")
             #expect(!(try await sibling.get("/institutions").body.string.contains("建北颐年养老院")))
             #expect(try await sibling.get(path).status == .notFound)
+        }
+    }
+}
+
+extension InstitutionsTests {
+    @Test("an institution's credit code with any wrong check character (GB 32100) is refused; the right one is accepted",
+          arguments: TestDatabase.all)
+    func creditCodeCheck(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let bureau = try await app.token("demo_bureau")
+            let valid = "52130102MJ0000003N"
+            #expect(CreditCode.checkCharacter(for: valid.prefix(17)) == valid.last)
+            func post(_ code: String) async throws -> TestingHTTPResponse {
+                try await app.api(.POST, "/api/v1/institutions", token: bureau,
+                                  json: #"{"regionCode":"\#(Self.township)","name":"校验养老院","creditCode":"\#(code)"}"#)
+            }
+            // Held out: every other character of the alphabet at the check position.
+            for wrong in CreditCode.alphabet where wrong != valid.last! {
+                let r = try await post(String(valid.dropLast()) + String(wrong))
+                #expect(r.status == .unprocessableEntity, "\(wrong): \(r.body.string)")
+                #expect(r.apiError?.code == "credit_code.check_character" && r.apiError?.field == "creditCode", "\(wrong)")
+            }
+            #expect(try await Institution.query(on: app.db).filter(\.$name == "校验养老院").count() == 0)
+            let ok = try await post(valid)
+            #expect(ok.status == .created, "\(ok.body.string)")
         }
     }
 }

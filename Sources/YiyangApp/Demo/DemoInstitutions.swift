@@ -9,7 +9,7 @@ enum DemoInstitutions {
         let db = app.db
         guard try await Institution.query(on: db).count() == 0 else { return 0 }
         let home = Institution()
-        home.regionCode = "130102001000"; home.name = "演示·建北颐年养老院"; home.creditCode = "52130102MJDEMO001X"; home.operatorKind = "public_private"
+        home.regionCode = "130102001000"; home.name = "演示·建北颐年养老院"; home.creditCode = "52130102MJDEM0001P"; home.operatorKind = "public_private"
         home.address = "演示地址"; (home.accountCipher, home.accountMasked) = try PaymentAccount.seal("6222020000000001", field: "account", vault: app.vault)
         home.active = true; home.createdBy = "demo"
         try await home.create(on: db)

@@ -34,7 +34,7 @@ enum InstitutionsOpenAPI {
                                ("account", s("Masked", nil, nil, false)), ("active", b),
                                ("residents", arr(ref("InstitutionResident"))), ("beds", arr(ref("InstitutionBeds")))],
                               ["id", "regionCode", "name", "creditCode", "operatorKind", "account", "active"])),
-            ("InstitutionCreate", o([("regionCode", s(nil, nil, nil, false)), ("name", s(nil, nil, nil, false)), ("creditCode", s("18 characters", nil, nil, false)),
+            ("InstitutionCreate", o([("regionCode", s(nil, nil, nil, false)), ("name", s(nil, nil, nil, false)), ("creditCode", D.creditCode),
                                      ("operatorKind", s(nil, nil, Institution.Operator.allCases.map(\.rawValue), false)), ("address", s(nil, nil, nil, false)),
                                      ("account", s("8–32 digits; stored encrypted", nil, nil, false))], ["regionCode", "name", "creditCode"])),
             ("ResidentAdmission", o([("elderId", uuid), ("admittedOn", day)], ["elderId", "admittedOn"])),
@@ -51,4 +51,9 @@ enum InstitutionsOpenAPI {
                                        ["month", "subsidies"])),
         ]
     }
+}
+
+extension OpenAPIDocument {
+    /// A unified social credit code as providers and institutions are registered with (`CreditCode`).
+    static var creditCode: JSONValue { str("18 characters, the last the GB 32100 check character") }
 }
