@@ -167,6 +167,13 @@ struct InstitutionsTests {
 }
 
 extension InstitutionsTests {
+    /// Two answers alike: the same status and the same body (whose JSON keys come in any order).
+    static func alike(_ a: TestingHTTPResponse, _ b: TestingHTTPResponse) -> Bool {
+        func json(_ r: TestingHTTPResponse) -> NSDictionary? { try? JSONSerialization.jsonObject(with: Data(r.body.string.utf8)) as? NSDictionary }
+        guard a.status == b.status, let x = json(a), let y = json(b) else { return false }
+        return x == y
+    }
+
     @Test("an institution's credit code with any wrong check character (GB 32100) is refused; the right one is accepted",
           arguments: TestDatabase.all)
     func creditCodeCheck(db: TestDatabase) async throws {
@@ -187,6 +194,60 @@ extension InstitutionsTests {
             #expect(try await Institution.query(on: app.db).filter(\.$name == "校验养老院").count() == 0)
             let ok = try await post(valid)
             #expect(ok.status == .created, "\(ok.body.string)")
+        }
+    }
+
+    @Test("a county's staff cannot admit or discharge a person of another county: answered as an id nobody has; nothing changes",
+          arguments: TestDatabase.all)
+    func foreignPersonLikeUnknown(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            try await app.makeUser("yuhua_bureau", roles: [.bureau], region: "130108000000")
+            let yuhua = try await app.token("yuhua_bureau"), city = try await app.token("demo_bureau")
+            let made = try await app.api(.POST, "/api/v1/institutions", token: yuhua,
+                                         json: #"{"regionCode":"130108001000","name":"裕兴养老院","creditCode":"52130108MJ00000017"}"#)
+            #expect(made.status == .created, "\(made.body.string)")
+            let home = try made.content.decode(InstitutionsAPI.InstitutionView.self)
+            let idNumber = makeID("130102", "19370707", 31)
+            let foreign = try await app.makeElder("长安老人", id: idNumber, region: "130102001001")
+            #expect(try await app.api(.GET, "/api/v1/elders/\(foreign.id!)", token: yuhua).status == .notFound, "out of its scope")
+
+            func admit(_ id: UUID, _ token: String) async throws -> TestingHTTPResponse {
+                try await app.api(.POST, "/api/v1/institutions/\(home.id)/residents", token: token,
+                                  json: #"{"elderId":"\#(id)","admittedOn":"2026-12-01"}"#)
+            }
+            let real = try await admit(foreign.id!, yuhua), madeUp = try await admit(UUID(), yuhua)
+            #expect(real.status == .unprocessableEntity && real.apiError?.code == "institution.elder" && real.apiError?.field == "elderId")
+            #expect(Self.alike(real, madeUp), "no existence oracle")
+            #expect(try await Elder.find(foreign.id!, on: app.db)?.livingArrangement == foreign.livingArrangement)
+            #expect(try await ElderChange.query(on: app.db).filter(\.$elderID == foreign.id!).filter(\.$source == "institution")
+                .count() == 0)
+            #expect(try await InstitutionResident.query(on: app.db).filter(\.$elderID == foreign.id!).count() == 0)
+
+            // The page, by ID number: a person of another county answers like a number nobody has.
+            let staff = Browser(app)
+            try await staff.signIn("yuhua_bureau")
+            #expect(try await staff.get("/institutions/\(home.id)").status == .ok) // the form, and its CSRF token
+            let byPage = try await staff.post("/institutions/\(home.id)/residents", [("idNumber", idNumber), ("admittedOn", "2026-12-01")])
+            let unknown = try await staff.post("/institutions/\(home.id)/residents",
+                                               [("idNumber", makeID("130102", "19370707", 32)), ("admittedOn", "2026-12-01")])
+            #expect(byPage.status == .unprocessableEntity && byPage.status == unknown.status, "\(byPage.status) \(byPage.body.string.prefix(400))")
+            #expect(byPage.body.string.contains("请先登记") && unknown.body.string.contains("请先登记"))
+            #expect(try await InstitutionResident.query(on: app.db).filter(\.$elderID == foreign.id!).count() == 0)
+
+            // The city, above both, admits; the county of the home then cannot discharge a person it cannot see.
+            let stay = try await admit(foreign.id!, city)
+            #expect(stay.status == .created, "\(stay.body.string)")
+            let stayID = try stay.content.decode(InstitutionsAPI.ResidentView.self).id
+            let leave = #"{"dischargedOn":"2026-12-20","reason":"回家"}"#
+            let stays = "/api/v1/institutions/\(home.id)/residents"
+            let refused = try await app.api(.POST, "\(stays)/\(stayID)/discharge", token: yuhua, json: leave)
+            let noStay = try await app.api(.POST, "\(stays)/\(UUID())/discharge", token: yuhua, json: leave)
+            #expect(refused.status == .notFound && Self.alike(refused, noStay))
+            #expect(try await InstitutionResident.find(stayID, on: app.db)?.dischargedOn == nil)
+            #expect(try await Elder.find(foreign.id!, on: app.db)?.livingArrangement == "institution")
+            let done = try await app.api(.POST, "/api/v1/institutions/\(home.id)/residents/\(stayID)/discharge", token: city, json: leave)
+            #expect(done.status == .ok, "\(done.body.string)")
+            #expect(try await Elder.find(foreign.id!, on: app.db)?.livingArrangement == foreign.livingArrangement)
         }
     }
 }

@@ -92,10 +92,12 @@ struct InstitutionPages: RouteCollection {
         guard let id = CitizenID(form.idNumber.replacingOccurrences(of: " ", with: "")) else {
             throw AppError(.unprocessableEntity, "institution.id_number", field: "idNumber", zh: "身份证号无效", en: "The ID number is not valid")
         }
-        // By ID number across the registry: a home admits people from other counties too;
-        // only the record's id is used, nothing of it is shown.
-        guard let elder = try await ElderService(req: req, source: "institution").existing(idNumber: id.value) else {
-            throw AppError(.unprocessableEntity, "institution.elder", field: "idNumber", zh: "登记库中没有这个身份证号的老人，请先登记", en: "Nobody with this ID number is on the register; register the person first")
+        // By ID number within the account's area, as the API finds the person by id: one
+        // registered elsewhere answers like a number nobody has.
+        let hash = req.application.vault.lookupHash(id.value)
+        guard let elder = try await req.scoped(Elder.self).filter(\.$idHash == hash).first(),
+              elder.status == ElderStatus.living.rawValue else {
+            throw InstitutionRegister.noSuchPerson(field: "idNumber")
         }
         _ = try await InstitutionRegister(req: req).admit(n, .init(elderId: elder.id!, admittedOn: form.admittedOn))
         return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
