@@ -350,7 +350,7 @@ struct ServiceOrders {
         VisitRecord(standardMinutes: o.standardMinutes, home: place(of: o), checkIn: o.checkInAt,
                     checkInAt: o.checkInLat.flatMap { la in o.checkInLng.flatMap { GeoPoint(latitude: la, longitude: $0) } },
                     checkOut: o.checkOutAt, checkOutAt: o.checkOutLat.flatMap { la in o.checkOutLng.flatMap { GeoPoint(latitude: la, longitude: $0) } },
-                    checkedInByOffice: o.checkInByOffice ?? false)
+                    checkedInByOffice: o.checkInByOffice ?? false, bookedDay: CalendarDate(o.serviceDay))
     }
 
     /// The caregiver's other visits that day, to find overlaps. Two columns, not whole orders:
