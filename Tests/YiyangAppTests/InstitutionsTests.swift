@@ -250,4 +250,115 @@ extension InstitutionsTests {
             #expect(try await Elder.find(foreign.id!, on: app.db)?.livingArrangement == foreign.livingArrangement)
         }
     }
+
+    @Test("an institution's account sees and changes only the homes tied to it: another home of its township answers like an unknown id",
+          arguments: TestDatabase.all)
+    func accountSeesOnlyItsHomes(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            // Let institution accounts handle residents and beds, so a refusal can only come from the tie.
+            try await RolePermission(role: .institution, permission: .institutionsManage).create(on: app.db)
+            try await app.makeUser("home_a", roles: [.institution], region: Self.township)
+            try await app.makeUser("qingyuan_home", roles: [.institution], region: "130102002000")
+            let bureau = try await app.token("demo_bureau"), own = try await app.token("home_a")
+            var homes: [UUID] = []
+            for (name, code) in [("甲养老院", "52130102MJ0000004R"), ("乙养老院", "52130102MJ0000005W")] {
+                let body = #"{"regionCode":"\#(Self.township)","name":"\#(name)","creditCode":"\#(code)","account":"6222000011114444"}"#
+                let made = try await app.api(.POST, "/api/v1/institutions", token: bureau, json: body)
+                #expect(made.status == .created, "\(made.body.string)")
+                homes.append(try made.content.decode(InstitutionsAPI.InstitutionView.self).id)
+            }
+            let (mine, other) = (homes[0], homes[1])
+            let resident = try await app.makeElder("钱玉兰", id: makeID("130102", "19390909", 41), region: "130102001001")
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(other)/residents", token: bureau,
+                                      json: #"{"elderId":"\#(resident.id!)","admittedOn":"2026-11-01"}"#).status == .created)
+            // Untied, the account sees no home at all.
+            typealias Page = Paged<InstitutionsAPI.InstitutionView>
+            #expect(try await app.api(.GET, "/api/v1/institutions", token: own).content.decode(Page.self).total == 0)
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(mine)", token: own).status == .notFound)
+
+            // The bureau ties the account to one home; a wrong role, an account that cannot see the home, a second tie are refused.
+            let tie = #"{"username":"home_a"}"#
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(mine)/accounts", token: own, json: tie).status == .notFound)
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(mine)/accounts", token: bureau, json: #"{"username":"demo_township"}"#)
+                .apiError?.code == "institution_account.role")
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(mine)/accounts", token: bureau, json: #"{"username":"qingyuan_home"}"#)
+                .apiError?.code == "institution_account.region")
+            let tied = try await app.api(.POST, "/api/v1/institutions/\(mine)/accounts", token: bureau, json: tie)
+            #expect(tied.status == .created, "\(tied.body.string)")
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(mine)/accounts", token: bureau, json: tie).status == .conflict)
+            let shown = try await app.api(.GET, "/api/v1/institutions/\(mine)", token: bureau)
+                .content.decode(InstitutionsAPI.InstitutionView.self)
+            #expect(shown.accounts?.map(\.username) == ["home_a"])
+
+            // Its own home: listed, read, changed.
+            let list = try await app.api(.GET, "/api/v1/institutions", token: own).content.decode(Page.self)
+            #expect(list.total == 1 && list.items.map(\.id) == [mine])
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(mine)", token: own).status == .ok)
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(mine)/subsidies", token: own).status == .ok)
+            let beds = #"{"kind":"nursing","count":3,"acceptedOn":"2026-12-01"}"#
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(mine)/beds", token: own, json: beds).status == .created)
+
+            // The other home of its township: every read and write answers as an id nobody has, and nothing changes.
+            let madeUp = UUID()
+            for (method, tail, body) in [(HTTPMethod.GET, "", nil), (.GET, "/subsidies", nil), (.POST, "/beds", beds),
+                                         (.POST, "/residents", #"{"elderId":"\#(resident.id!)","admittedOn":"2026-12-01"}"#),
+                                         (.POST, "/accounts", tie)] as [(HTTPMethod, String, String?)] {
+                let res = try await app.api(method, "/api/v1/institutions/\(other)\(tail)", token: own, json: body)
+                let none = try await app.api(method, "/api/v1/institutions/\(madeUp)\(tail)", token: own, json: body)
+                #expect(res.status == .notFound && Self.alike(res, none), "\(method) \(tail): \(res.body.string) / \(none.body.string)")
+                #expect(!res.body.string.contains("乙养老院"))
+            }
+            let stay = try #require(try await InstitutionResident.query(on: app.db).filter(\.$institutionID == other).first())
+            let leave = try await app.api(.POST, "/api/v1/institutions/\(other)/residents/\(stay.id!)/discharge", token: own,
+                                          json: #"{"dischargedOn":"2026-12-20","reason":"回家"}"#)
+            #expect(leave.status == .notFound)
+            #expect(try await InstitutionBeds.query(on: app.db).filter(\.$institutionID == other).count() == 0)
+            #expect(try await InstitutionResident.find(stay.id!, on: app.db)?.dischargedOn == nil)
+            // A home's account does not register homes.
+            let create = try await app.api(.POST, "/api/v1/institutions", token: own,
+                                           json: #"{"regionCode":"\#(Self.township)","name":"丙养老院","creditCode":"52130102MJ0000003N"}"#)
+            #expect(create.status == .forbidden && create.apiError?.code == "institution.own_only")
+
+            // The pages obey the same tie.
+            let browser = Browser(app)
+            try await browser.signIn("home_a")
+            let page = try await browser.get("/institutions")
+            #expect(page.status == .ok && page.body.string.contains("甲养老院") && !page.body.string.contains("乙养老院"))
+            #expect(try await browser.get("/institutions/\(mine)").status == .ok)
+            #expect(try await browser.get("/institutions/\(other)").status == .notFound)
+
+            // Staff untie on the institution's page: the home is gone from the account's sight.
+            let staff = Browser(app)
+            try await staff.signIn("demo_bureau")
+            let staffPage = try await staff.get("/institutions/\(mine)")
+            #expect(staffPage.body.string.contains("home_a") && staffPage.body.string.contains("/accounts"))
+            let homeA = try await app.user("home_a")
+            #expect(try await staff.post("/institutions/\(mine)/accounts/\(homeA.id!)/remove", []).status == .seeOther)
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(mine)", token: own).status == .notFound)
+            #expect(try await staff.post("/institutions/\(mine)/accounts", [("username", "home_a")]).status == .seeOther)
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(mine)", token: own).status == .ok)
+            #expect(try await app.api(.DELETE, "/api/v1/institutions/\(mine)/accounts/\(homeA.id!)", token: bureau).status == .noContent)
+            #expect(try await app.api(.DELETE, "/api/v1/institutions/\(mine)/accounts/\(homeA.id!)", token: bureau).status == .notFound)
+            #expect(try await app.auditActions(.institutionChanged).filter { $0.entityType == "institution_account" }.count == 4)
+        }
+    }
+
+    @Test("the demo ties demo_institution to its home in its own township: it sees that home and no other", arguments: TestDatabase.all)
+    func demoInstitutionAccount(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            _ = try await DemoInstitutions.add(app: app)
+            let bureau = try await app.token("demo_bureau")
+            let other = try await app.api(.POST, "/api/v1/institutions", token: bureau,
+                                          json: #"{"regionCode":"\#(Self.township)","name":"另一家养老院","creditCode":"52130102MJ0000004R"}"#)
+            #expect(other.status == .created)
+            let token = try await app.token("demo_institution")
+            let list = try await app.api(.GET, "/api/v1/institutions", token: token)
+                .content.decode(Paged<InstitutionsAPI.InstitutionView>.self)
+            #expect(list.items.map(\.name) == ["演示·建北颐年养老院"])
+            let home = try #require(list.items.first)
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(home.id)", token: token).status == .ok)
+            let otherID = try other.content.decode(InstitutionsAPI.InstitutionView.self).id
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(otherID)", token: token).status == .notFound)
+        }
+    }
 }

@@ -102,6 +102,7 @@ enum Migrations {
         app.migrations.add(AddPaymentRunProgress())
         app.migrations.add(CreateInstitutions())
         app.migrations.add(GrantNewPermissions(permissions: [.institutionsManage], version: "019"))
+        app.migrations.add(CreateInstitutionAccounts())
     }
 }
 

@@ -13,6 +13,12 @@ enum DemoInstitutions {
         home.address = "演示地址"; (home.accountCipher, home.accountMasked) = try PaymentAccount.seal("6222020000000001", field: "account", vault: app.vault)
         home.active = true; home.createdBy = "demo"
         try await home.create(on: db)
+        // The home's own account sees this home and no other.
+        if let user = try await User.query(on: db).filter(\.$username == "demo_institution").first() {
+            let tie = InstitutionAccount()
+            tie.userID = user.id!; tie.institutionID = home.id!; tie.regionCode = home.regionCode; tie.createdBy = "demo"
+            try await tie.create(on: db)
+        }
         // Residents: living people with a valid assessment, the most dependent first, as many as eight.
         let today = CalendarDate.today()
         let results = try await AssessmentResult.query(on: db).filter(\.$validUntil >= today.description).sort(\.$finalLevel, .descending).all()

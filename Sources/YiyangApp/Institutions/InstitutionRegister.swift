@@ -28,6 +28,7 @@ struct InstitutionRegister {
 
     func create(_ i: InstitutionInput) async throws -> Institution {
         let actor = try req.require(.institutionsManage)
+        try await InstitutionAccess.requireStaff(req)
         let region = try req.requireInScope(i.regionCode, field: "regionCode")
         guard !Self.trimmed(i.name).isEmpty else { throw AppError.required("name", zh: "机构名称", en: "The name") }
         let code = try CreditCode.normalized(i.creditCode)
