@@ -31,7 +31,7 @@ struct ServiceFixture {
         try await mother.update(on: app.db)
 
         let provider = try await app.api(.POST, "/api/v1/service-providers", token: bureau,
-                                         json: #"{"regionCode":"\#(county)","name":"康乐居家服务中心","creditCode":"91130102MA0ABCDE1X","contact":"0311-1234567"}"#)
+                                         json: #"{"regionCode":"\#(county)","name":"康乐居家服务中心","creditCode":"91130102MA0ABCDE1W","contact":"0311-1234567"}"#)
         #expect(provider.status == .created, "\(provider.body.string)")
         let providerID = try provider.content.decode(HomeServicesAPI.ProviderView.self).id
         let today = CalendarDate.today()
@@ -93,6 +93,20 @@ struct ServiceFixture {
         return (start, String(format: "%@ %02d:%02d", day.description, endMinutes / 60, endMinutes % 60))
     }
 
+    /// The booked day came: the visit is moved to today in the database, as the windows are in
+    /// the future when placed and a visit is checked in on the day it was booked for.
+    static func dueToday(_ app: Application, _ id: UUID) async throws {
+        let o = try #require(try await ServiceOrder.find(id, on: app.db))
+        let today = CalendarDate.today()
+        var days = 0
+        while CalendarDate.today().addingDays(days).description != o.serviceDay && days < 60 { days += 1 }
+        try #require(days < 60, "the visit is booked within two months")
+        let shift = Double(-days * 86_400)
+        o.windowStart = o.windowStart.addingTimeInterval(shift); o.windowEnd = o.windowEnd.addingTimeInterval(shift)
+        o.serviceDay = today.description
+        try await o.update(on: app.db)
+    }
+
     /// Bathing for the mother tomorrow at an hour, placed by the township and given to the
     /// certified caregiver.
     func assignedBathing(_ app: Application, hour: Int) async throws -> UUID {
@@ -146,6 +160,7 @@ struct HomeServicesTests {
             // The caregiver's phone page lists the visit and checks in 1 km north of the home.
             let visits = try await app.api(.GET, "/api/v1/my/visits?day=\(CalendarDate.today().addingDays(1))", token: f.carer).content.decode([OrderView].self)
             #expect(visits.map(\.id) == [order.id])
+            try await ServiceFixture.dueToday(app, order.id)
             let checkIn = try await app.api(.POST, "/api/v1/service-orders/\(order.id)/check-in", token: f.carer,
                                             json: #"{"latitude":\#(ServiceFixture.home.lat + 0.009),"longitude":\#(ServiceFixture.home.lng)}"#)
             #expect(checkIn.status == .ok, "\(checkIn.body.string)")
@@ -258,6 +273,7 @@ struct HomeServicesTests {
             var ids: [UUID] = []
             for hour in [8, 11] {
                 let id = try await f.assignedBathing(app, hour: hour)
+                try await ServiceFixture.dueToday(app, id)
                 let checkIn = try await app.api(.POST, "/api/v1/service-orders/\(id)/check-in", token: f.carer, json: home)
                 #expect(try checkIn.content.decode(OrderView.self).exceptions.isEmpty, "\(checkIn.body.string)")
                 ids.append(id)
@@ -313,6 +329,7 @@ struct HomeServicesTests {
             let f = try await ServiceFixture.make(app, balanceFen: 0)
             var ids: [UUID] = []
             for hour in [8, 11] { ids.append(try await f.assignedBathing(app, hour: hour)) }
+            for id in ids { try await ServiceFixture.dueToday(app, id) }
             // Forgot the phone: the office checks the first visit in, with a comment.
             #expect(try await app.api(.POST, "/api/v1/service-orders/\(ids[0])/office-check-in", token: f.dispatch1, json: #"{"comment":""}"#).status == .unprocessableEntity)
             let office = try await app.api(.POST, "/api/v1/service-orders/\(ids[0])/office-check-in", token: f.dispatch1, json: #"{"comment":"护理员手机没电，电话确认已到达"}"#)
@@ -399,6 +416,55 @@ struct HomeServicesTests {
             let s = try await app.api(.POST, "/api/v1/service-statements", token: bureau,
                                       json: #"{"kind":"meals","partyId":"\#(pointID)","month":"\#(Month.current())"}"#).content.decode(HomeServicesAPI.StatementView.self)
             #expect(s.totals.settledCount == 2 && s.totals.bureauFen == 800 && s.totals.selfPayFen == 1_600)
+        }
+    }
+}
+
+extension HomeServicesTests {
+    @Test("a provider's credit code with any wrong check character (GB 32100) is refused; the right one is accepted",
+          arguments: TestDatabase.all)
+    func providerCreditCodeCheck(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let bureau = try await app.token("demo_bureau")
+            let valid = "91130102MA0CHECK71"
+            #expect(CreditCode.checkCharacter(for: valid.prefix(17)) == valid.last)
+            func post(_ code: String) async throws -> TestingHTTPResponse {
+                try await app.api(.POST, "/api/v1/service-providers", token: bureau,
+                                  json: #"{"regionCode":"\#(ServiceFixture.county)","name":"校验服务社","creditCode":"\#(code)"}"#)
+            }
+            // Held out: every other character of the alphabet at the check position.
+            for wrong in CreditCode.alphabet where wrong != valid.last! {
+                let r = try await post(String(valid.dropLast()) + String(wrong))
+                #expect(r.status == .unprocessableEntity, "\(wrong): \(r.body.string)")
+                #expect(r.apiError?.code == "credit_code.check_character" && r.apiError?.field == "creditCode", "\(wrong)")
+            }
+            #expect(try await post("91130102MA0CHECKO7").apiError?.code == "credit_code.characters", "O is not a letter of the code")
+            #expect(try await ServiceProvider.query(on: app.db).filter(\.$name == "校验服务社").count() == 0)
+            let ok = try await post(valid.lowercased())
+            #expect(ok.status == .created, "\(ok.body.string)")
+            #expect(try ok.content.decode(HomeServicesAPI.ProviderView.self).creditCode == valid)
+        }
+    }
+
+    @Test("a visit booked for tomorrow and checked in today at the home goes to the exception queue as a check-in on another day",
+          arguments: TestDatabase.all)
+    func checkInOnAnotherDay(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let f = try await ServiceFixture.make(app, balanceFen: 0)
+            let home = #"{"latitude":\#(ServiceFixture.home.lat),"longitude":\#(ServiceFixture.home.lng)}"#
+            let early = try await f.assignedBathing(app, hour: 9)
+            let checkIn = try await app.api(.POST, "/api/v1/service-orders/\(early)/check-in", token: f.carer, json: home)
+            #expect(checkIn.status == .ok, "\(checkIn.body.string)")
+            let order = try checkIn.content.decode(OrderView.self)
+            #expect(order.exceptions.map(\.code) == ["wrong_day"] && order.review == "pending", "\(checkIn.body.string)")
+            #expect(order.exceptions.first?.message.contains(CalendarDate.today().addingDays(1).description) == true)
+            let queue = try await app.api(.GET, "/api/v1/service-exceptions", token: f.bureau).content.decode([OrderView].self)
+            #expect(queue.first { $0.id == early }?.exceptions.map(\.code) == ["wrong_day"])
+            // The same visit on its day, at the same door, is clean.
+            let onTime = try await f.assignedBathing(app, hour: 12)
+            try await ServiceFixture.dueToday(app, onTime)
+            let clean = try await app.api(.POST, "/api/v1/service-orders/\(onTime)/check-in", token: f.carer, json: home)
+            #expect(try clean.content.decode(OrderView.self).exceptions.isEmpty, "\(clean.body.string)")
         }
     }
 }

@@ -26,9 +26,9 @@ struct InstitutionsTests {
         try await withYiyang(db) { app in
             let bureau = try await app.token("demo_bureau")
             let township = try await app.token("demo_township")
-            let body = #"{"regionCode":"130102001000","name":"建北颐年养老院","creditCode":"52130102MJ0000001X","operatorKind":"private","address":"建北街道 1 号","account":"6222 0000 1111 2222"}"#
+            let body = #"{"regionCode":"130102001000","name":"建北颐年养老院","creditCode":"52130102MJ0000001G","operatorKind":"private","address":"建北街道 1 号","account":"6222 0000 1111 2222"}"#
             #expect(try await app.api(.POST, "/api/v1/institutions", token: township, json: body).status == .forbidden, "townships do not register institutions")
-            let badCode = try await app.api(.POST, "/api/v1/institutions", token: bureau, json: body.replacingOccurrences(of: "52130102MJ0000001X", with: "123"))
+            let badCode = try await app.api(.POST, "/api/v1/institutions", token: bureau, json: body.replacingOccurrences(of: "52130102MJ0000001G", with: "123"))
             #expect(badCode.apiError?.field == "creditCode")
             let made = try await app.api(.POST, "/api/v1/institutions", token: bureau, json: body)
             #expect(made.status == .created, "\(made.body.string)")
@@ -125,7 +125,7 @@ struct InstitutionsTests {
             try await staff.signIn("demo_bureau")
             let bank = try await staff.get("/benefits/runs/\(dec.id)/bank-file")
             #expect(bank.status == .ok)
-            #expect(bank.body.string.contains("建北颐年养老院") && bank.body.string.contains("52130102MJ0000001X") && bank.body.string.contains("6222000011112222"))
+            #expect(bank.body.string.contains("建北颐年养老院") && bank.body.string.contains("52130102MJ0000001G") && bank.body.string.contains("6222000011112222"))
             #expect(bank.body.string.contains("100000.00") && bank.body.string.contains("300.00"))
             let page = try await staff.get("/benefits/runs/\(dec.id)")
             #expect(page.body.string.contains("养老机构运营补贴") && page.body.string.contains("新增护理型床位建设补贴"))
@@ -144,7 +144,7 @@ struct InstitutionsTests {
             try await staff.signIn("demo_bureau")
             let list = try await staff.get("/institutions")
             #expect(list.status == .ok && list.body.string.contains("登记养老机构"))
-            let made = try await staff.post("/institutions", [("name", "建北颐年养老院"), ("creditCode", "52130102MJ0000002X"), ("operatorKind", "public_private"),
+            let made = try await staff.post("/institutions", [("name", "建北颐年养老院"), ("creditCode", "52130102MJ0000002K"), ("operatorKind", "public_private"),
                                                               ("regionCode", Self.township), ("address", "建北街道 2 号"), ("account", "6222000011113333")])
             #expect(made.status == .seeOther, "\(made.body.string.prefix(300))")
             let path = try #require(made.headers.first(name: .location)?.components(separatedBy: "?").first)
@@ -164,6 +164,203 @@ struct InstitutionsTests {
             try await sibling.signIn("qingyuan_staff")
             #expect(!(try await sibling.get("/institutions").body.string.contains("建北颐年养老院")))
             #expect(try await sibling.get(path).status == .notFound)
+        }
+    }
+}
+
+extension InstitutionsTests {
+    /// Two answers alike: the same status and the same body (whose JSON keys come in any order).
+    static func alike(_ a: TestingHTTPResponse, _ b: TestingHTTPResponse) -> Bool {
+        func json(_ r: TestingHTTPResponse) -> NSDictionary? { try? JSONSerialization.jsonObject(with: Data(r.body.string.utf8)) as? NSDictionary }
+        guard a.status == b.status, let x = json(a), let y = json(b) else { return false }
+        return x == y
+    }
+
+    @Test("an institution's credit code with any wrong check character (GB 32100) is refused; the right one is accepted",
+          arguments: TestDatabase.all)
+    func creditCodeCheck(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let bureau = try await app.token("demo_bureau")
+            let valid = "52130102MJ0000003N"
+            #expect(CreditCode.checkCharacter(for: valid.prefix(17)) == valid.last)
+            func post(_ code: String) async throws -> TestingHTTPResponse {
+                try await app.api(.POST, "/api/v1/institutions", token: bureau,
+                                  json: #"{"regionCode":"\#(Self.township)","name":"校验养老院","creditCode":"\#(code)"}"#)
+            }
+            // Held out: every other character of the alphabet at the check position.
+            for wrong in CreditCode.alphabet where wrong != valid.last! {
+                let r = try await post(String(valid.dropLast()) + String(wrong))
+                #expect(r.status == .unprocessableEntity, "\(wrong): \(r.body.string)")
+                #expect(r.apiError?.code == "credit_code.check_character" && r.apiError?.field == "creditCode", "\(wrong)")
+            }
+            #expect(try await Institution.query(on: app.db).filter(\.$name == "校验养老院").count() == 0)
+            let ok = try await post(valid)
+            #expect(ok.status == .created, "\(ok.body.string)")
+        }
+    }
+
+    @Test("a county's staff cannot admit or discharge a person of another county: answered as an id nobody has; nothing changes",
+          arguments: TestDatabase.all)
+    func foreignPersonLikeUnknown(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            try await app.makeUser("yuhua_bureau", roles: [.bureau], region: "130108000000")
+            let yuhua = try await app.token("yuhua_bureau"), city = try await app.token("demo_bureau")
+            let made = try await app.api(.POST, "/api/v1/institutions", token: yuhua,
+                                         json: #"{"regionCode":"130108001000","name":"裕兴养老院","creditCode":"52130108MJ00000017"}"#)
+            #expect(made.status == .created, "\(made.body.string)")
+            let home = try made.content.decode(InstitutionsAPI.InstitutionView.self)
+            let idNumber = makeID("130102", "19370707", 31)
+            let foreign = try await app.makeElder("长安老人", id: idNumber, region: "130102001001")
+            #expect(try await app.api(.GET, "/api/v1/elders/\(foreign.id!)", token: yuhua).status == .notFound, "out of its scope")
+
+            func admit(_ id: UUID, _ token: String) async throws -> TestingHTTPResponse {
+                try await app.api(.POST, "/api/v1/institutions/\(home.id)/residents", token: token,
+                                  json: #"{"elderId":"\#(id)","admittedOn":"2026-12-01"}"#)
+            }
+            let real = try await admit(foreign.id!, yuhua), madeUp = try await admit(UUID(), yuhua)
+            #expect(real.status == .unprocessableEntity && real.apiError?.code == "institution.elder" && real.apiError?.field == "elderId")
+            #expect(Self.alike(real, madeUp), "no existence oracle")
+            #expect(try await Elder.find(foreign.id!, on: app.db)?.livingArrangement == foreign.livingArrangement)
+            #expect(try await ElderChange.query(on: app.db).filter(\.$elderID == foreign.id!).filter(\.$source == "institution")
+                .count() == 0)
+            #expect(try await InstitutionResident.query(on: app.db).filter(\.$elderID == foreign.id!).count() == 0)
+
+            // The page, by ID number: a person of another county answers like a number nobody has.
+            let staff = Browser(app)
+            try await staff.signIn("yuhua_bureau")
+            #expect(try await staff.get("/institutions/\(home.id)").status == .ok) // the form, and its CSRF token
+            let byPage = try await staff.post("/institutions/\(home.id)/residents", [("idNumber", idNumber), ("admittedOn", "2026-12-01")])
+            let unknown = try await staff.post("/institutions/\(home.id)/residents",
+                                               [("idNumber", makeID("130102", "19370707", 32)), ("admittedOn", "2026-12-01")])
+            #expect(byPage.status == .unprocessableEntity && byPage.status == unknown.status, "\(byPage.status) \(byPage.body.string.prefix(400))")
+            #expect(byPage.body.string.contains("请先登记") && unknown.body.string.contains("请先登记"))
+            #expect(try await InstitutionResident.query(on: app.db).filter(\.$elderID == foreign.id!).count() == 0)
+
+            // The city, above both, admits; the county of the home then cannot discharge a person it cannot see.
+            let stay = try await admit(foreign.id!, city)
+            #expect(stay.status == .created, "\(stay.body.string)")
+            let stayID = try stay.content.decode(InstitutionsAPI.ResidentView.self).id
+            let leave = #"{"dischargedOn":"2026-12-20","reason":"回家"}"#
+            let stays = "/api/v1/institutions/\(home.id)/residents"
+            let refused = try await app.api(.POST, "\(stays)/\(stayID)/discharge", token: yuhua, json: leave)
+            let noStay = try await app.api(.POST, "\(stays)/\(UUID())/discharge", token: yuhua, json: leave)
+            #expect(refused.status == .notFound && Self.alike(refused, noStay))
+            #expect(try await InstitutionResident.find(stayID, on: app.db)?.dischargedOn == nil)
+            #expect(try await Elder.find(foreign.id!, on: app.db)?.livingArrangement == "institution")
+            let done = try await app.api(.POST, "/api/v1/institutions/\(home.id)/residents/\(stayID)/discharge", token: city, json: leave)
+            #expect(done.status == .ok, "\(done.body.string)")
+            #expect(try await Elder.find(foreign.id!, on: app.db)?.livingArrangement == foreign.livingArrangement)
+        }
+    }
+
+    @Test("an institution's account sees and changes only the homes tied to it: another home of its township answers like an unknown id",
+          arguments: TestDatabase.all)
+    func accountSeesOnlyItsHomes(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            // Let institution accounts handle residents and beds, so a refusal can only come from the tie.
+            try await RolePermission(role: .institution, permission: .institutionsManage).create(on: app.db)
+            try await app.makeUser("home_a", roles: [.institution], region: Self.township)
+            try await app.makeUser("qingyuan_home", roles: [.institution], region: "130102002000")
+            let bureau = try await app.token("demo_bureau"), own = try await app.token("home_a")
+            var homes: [UUID] = []
+            for (name, code) in [("甲养老院", "52130102MJ0000004R"), ("乙养老院", "52130102MJ0000005W")] {
+                let body = #"{"regionCode":"\#(Self.township)","name":"\#(name)","creditCode":"\#(code)","account":"6222000011114444"}"#
+                let made = try await app.api(.POST, "/api/v1/institutions", token: bureau, json: body)
+                #expect(made.status == .created, "\(made.body.string)")
+                homes.append(try made.content.decode(InstitutionsAPI.InstitutionView.self).id)
+            }
+            let (mine, other) = (homes[0], homes[1])
+            let resident = try await app.makeElder("钱玉兰", id: makeID("130102", "19390909", 41), region: "130102001001")
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(other)/residents", token: bureau,
+                                      json: #"{"elderId":"\#(resident.id!)","admittedOn":"2026-11-01"}"#).status == .created)
+            // Untied, the account sees no home at all.
+            typealias Page = Paged<InstitutionsAPI.InstitutionView>
+            #expect(try await app.api(.GET, "/api/v1/institutions", token: own).content.decode(Page.self).total == 0)
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(mine)", token: own).status == .notFound)
+
+            // The bureau ties the account to one home; a wrong role, an account that cannot see the home, a second tie are refused.
+            let tie = #"{"username":"home_a"}"#
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(mine)/accounts", token: own, json: tie).status == .notFound)
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(mine)/accounts", token: bureau, json: #"{"username":"demo_township"}"#)
+                .apiError?.code == "institution_account.role")
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(mine)/accounts", token: bureau, json: #"{"username":"qingyuan_home"}"#)
+                .apiError?.code == "institution_account.region")
+            let tied = try await app.api(.POST, "/api/v1/institutions/\(mine)/accounts", token: bureau, json: tie)
+            #expect(tied.status == .created, "\(tied.body.string)")
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(mine)/accounts", token: bureau, json: tie).status == .conflict)
+            let shown = try await app.api(.GET, "/api/v1/institutions/\(mine)", token: bureau)
+                .content.decode(InstitutionsAPI.InstitutionView.self)
+            #expect(shown.accounts?.map(\.username) == ["home_a"])
+
+            // Its own home: listed, read, changed.
+            let list = try await app.api(.GET, "/api/v1/institutions", token: own).content.decode(Page.self)
+            #expect(list.total == 1 && list.items.map(\.id) == [mine])
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(mine)", token: own).status == .ok)
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(mine)/subsidies", token: own).status == .ok)
+            let beds = #"{"kind":"nursing","count":3,"acceptedOn":"2026-12-01"}"#
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(mine)/beds", token: own, json: beds).status == .created)
+
+            // The other home of its township: every read and write answers as an id nobody has, and nothing changes.
+            let madeUp = UUID()
+            for (method, tail, body) in [(HTTPMethod.GET, "", nil), (.GET, "/subsidies", nil), (.POST, "/beds", beds),
+                                         (.POST, "/residents", #"{"elderId":"\#(resident.id!)","admittedOn":"2026-12-01"}"#),
+                                         (.POST, "/accounts", tie)] as [(HTTPMethod, String, String?)] {
+                let res = try await app.api(method, "/api/v1/institutions/\(other)\(tail)", token: own, json: body)
+                let none = try await app.api(method, "/api/v1/institutions/\(madeUp)\(tail)", token: own, json: body)
+                #expect(res.status == .notFound && Self.alike(res, none), "\(method) \(tail): \(res.body.string) / \(none.body.string)")
+                #expect(!res.body.string.contains("乙养老院"))
+            }
+            let stay = try #require(try await InstitutionResident.query(on: app.db).filter(\.$institutionID == other).first())
+            let leave = try await app.api(.POST, "/api/v1/institutions/\(other)/residents/\(stay.id!)/discharge", token: own,
+                                          json: #"{"dischargedOn":"2026-12-20","reason":"回家"}"#)
+            #expect(leave.status == .notFound)
+            #expect(try await InstitutionBeds.query(on: app.db).filter(\.$institutionID == other).count() == 0)
+            #expect(try await InstitutionResident.find(stay.id!, on: app.db)?.dischargedOn == nil)
+            // A home's account does not register homes.
+            let create = try await app.api(.POST, "/api/v1/institutions", token: own,
+                                           json: #"{"regionCode":"\#(Self.township)","name":"丙养老院","creditCode":"52130102MJ0000003N"}"#)
+            #expect(create.status == .forbidden && create.apiError?.code == "institution.own_only")
+
+            // The pages obey the same tie.
+            let browser = Browser(app)
+            try await browser.signIn("home_a")
+            let page = try await browser.get("/institutions")
+            #expect(page.status == .ok && page.body.string.contains("甲养老院") && !page.body.string.contains("乙养老院"))
+            #expect(try await browser.get("/institutions/\(mine)").status == .ok)
+            #expect(try await browser.get("/institutions/\(other)").status == .notFound)
+
+            // Staff untie on the institution's page: the home is gone from the account's sight.
+            let staff = Browser(app)
+            try await staff.signIn("demo_bureau")
+            let staffPage = try await staff.get("/institutions/\(mine)")
+            #expect(staffPage.body.string.contains("home_a") && staffPage.body.string.contains("/accounts"))
+            let homeA = try await app.user("home_a")
+            #expect(try await staff.post("/institutions/\(mine)/accounts/\(homeA.id!)/remove", []).status == .seeOther)
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(mine)", token: own).status == .notFound)
+            #expect(try await staff.post("/institutions/\(mine)/accounts", [("username", "home_a")]).status == .seeOther)
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(mine)", token: own).status == .ok)
+            #expect(try await app.api(.DELETE, "/api/v1/institutions/\(mine)/accounts/\(homeA.id!)", token: bureau).status == .noContent)
+            #expect(try await app.api(.DELETE, "/api/v1/institutions/\(mine)/accounts/\(homeA.id!)", token: bureau).status == .notFound)
+            #expect(try await app.auditActions(.institutionChanged).filter { $0.entityType == "institution_account" }.count == 4)
+        }
+    }
+
+    @Test("the demo ties demo_institution to its home in its own township: it sees that home and no other", arguments: TestDatabase.all)
+    func demoInstitutionAccount(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            _ = try await DemoInstitutions.add(app: app)
+            let bureau = try await app.token("demo_bureau")
+            let other = try await app.api(.POST, "/api/v1/institutions", token: bureau,
+                                          json: #"{"regionCode":"\#(Self.township)","name":"另一家养老院","creditCode":"52130102MJ0000004R"}"#)
+            #expect(other.status == .created)
+            let token = try await app.token("demo_institution")
+            let list = try await app.api(.GET, "/api/v1/institutions", token: token)
+                .content.decode(Paged<InstitutionsAPI.InstitutionView>.self)
+            #expect(list.items.map(\.name) == ["演示·建北颐年养老院"])
+            let home = try #require(list.items.first)
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(home.id)", token: token).status == .ok)
+            let otherID = try other.content.decode(InstitutionsAPI.InstitutionView.self).id
+            #expect(try await app.api(.GET, "/api/v1/institutions/\(otherID)", token: token).status == .notFound)
         }
     }
 }

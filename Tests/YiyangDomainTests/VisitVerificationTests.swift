@@ -77,4 +77,17 @@ struct VisitVerificationTests {
         let fullPrice = OrderQuote.make(listFen: 8000, subsidisedFen: nil, balanceAvailableFen: 10_000, balanceAllowed: true)
         #expect((fullPrice.bureauFen, fullPrice.balanceFen, fullPrice.selfPayFen) == (0, 8000, 0))
     }
+
+    @Test("a check-in on another day than the booked one is an exception of its own, by the day in China Standard Time")
+    func wrongDay() {
+        let booked = CalendarDate.today(Self.t0)
+        func visit(_ checkIn: Date, booked day: CalendarDate?) -> VisitRecord {
+            VisitRecord(standardMinutes: 60, home: Self.home, checkIn: checkIn, checkInAt: Self.north(1),
+                        checkOut: checkIn.addingTimeInterval(3600), checkOutAt: Self.north(1), bookedDay: day)
+        }
+        #expect(VisitVerification.exceptions(visit(Self.t0, booked: booked)).isEmpty)
+        #expect(VisitVerification.exceptions(visit(Self.t0, booked: booked.addingDays(1))).map(\.code) == [.wrongDay])
+        #expect(VisitVerification.exceptions(visit(Self.t0.addingTimeInterval(-86_400), booked: booked)).map(\.code) == [.wrongDay])
+        #expect(VisitVerification.exceptions(visit(Self.t0, booked: nil)).isEmpty, "no booked day, nothing to compare")
+    }
 }

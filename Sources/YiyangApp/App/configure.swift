@@ -106,6 +106,7 @@ enum Migrations {
         app.migrations.add(CreateLoginThrottles())
         app.migrations.add(CreateElderTransfers())
         app.migrations.add(AddPaymentBasis())
+        app.migrations.add(CreateInstitutionAccounts())
     }
 }
 

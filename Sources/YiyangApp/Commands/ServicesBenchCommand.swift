@@ -79,7 +79,7 @@ struct ServicesBenchSetupCommand: AsyncCommand {
         // The provider, its contract, the menu item, the caregivers, the dispatchers.
         let today = CalendarDate.today()
         let provider = try await http.call(.POST, "/api/v1/service-providers", token: bureau, expect: .created, as: HomeServicesAPI.ProviderView.self,
-                                           ServiceSetup.ProviderInput(regionCode: Self.county, name: "压测居家服务中心", creditCode: "91130102MA0BENCH1X",
+                                           ServiceSetup.ProviderInput(regionCode: Self.county, name: "压测居家服务中心", creditCode: "91130102MA0BENCH1C",
                                                                       qualifications: "居家养老服务", contact: "0311-0000000"))
         let providerID = provider.id
         _ = try await http.call(.POST, "/api/v1/service-providers/\(providerID)/contracts", token: bureau, expect: .created,

@@ -52,7 +52,7 @@ enum DemoData {
         .init(username: "demo_community", displayName: "演示·建北社区网格员", role: .community, region: "130102001001"),
         .init(username: "demo_assessor", displayName: "演示·评估员", role: .assessor, region: "130102000000"),
         .init(username: "demo_assessor2", displayName: "演示·评估员二", role: .assessor, region: "130102000000"),
-        .init(username: "demo_institution", displayName: "演示·养老院", role: .institution, region: "130102002000"),
+        .init(username: "demo_institution", displayName: "演示·养老院", role: .institution, region: "130102001000"),
         .init(username: "demo_provider", displayName: "演示·服务商调度", role: .provider, region: "130108000000"),
         .init(username: "demo_caregiver", displayName: "演示·护理员", role: .caregiver, region: "130108001000"),
         .init(username: "demo_meal_point", displayName: "演示·助餐点", role: .mealPoint, region: "130108001001"),

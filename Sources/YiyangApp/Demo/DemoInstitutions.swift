@@ -9,10 +9,16 @@ enum DemoInstitutions {
         let db = app.db
         guard try await Institution.query(on: db).count() == 0 else { return 0 }
         let home = Institution()
-        home.regionCode = "130102001000"; home.name = "演示·建北颐年养老院"; home.creditCode = "52130102MJDEMO001X"; home.operatorKind = "public_private"
+        home.regionCode = "130102001000"; home.name = "演示·建北颐年养老院"; home.creditCode = "52130102MJDEM0001P"; home.operatorKind = "public_private"
         home.address = "演示地址"; (home.accountCipher, home.accountMasked) = try PaymentAccount.seal("6222020000000001", field: "account", vault: app.vault)
         home.active = true; home.createdBy = "demo"
         try await home.create(on: db)
+        // The home's own account sees this home and no other.
+        if let user = try await User.query(on: db).filter(\.$username == "demo_institution").first() {
+            let tie = InstitutionAccount()
+            tie.userID = user.id!; tie.institutionID = home.id!; tie.regionCode = home.regionCode; tie.createdBy = "demo"
+            try await tie.create(on: db)
+        }
         // Residents: living people with a valid assessment, the most dependent first, as many as eight.
         let today = CalendarDate.today()
         let results = try await AssessmentResult.query(on: db).filter(\.$validUntil >= today.description).sort(\.$finalLevel, .descending).all()

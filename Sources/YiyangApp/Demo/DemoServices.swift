@@ -37,7 +37,7 @@ enum DemoServices {
 
         // Two providers, each with a contract for its county and caregivers.
         var providers: [(ServiceProvider, ProviderContract, [Caregiver])] = []
-        for (county, name, code) in [("130108000000", "演示·康乐居家养老服务中心", "91130108MA0DEMO01X"), ("130102000000", "演示·长安区颐家服务社", "91130102MA0DEMO02Y")] {
+        for (county, name, code) in [("130108000000", "演示·康乐居家养老服务中心", "91130108MA0DEM001B"), ("130102000000", "演示·长安区颐家服务社", "91130102MA0DEM002P")] {
             let p = ServiceProvider()
             p.regionCode = county; p.name = name; p.creditCode = code; p.qualifications = "养老服务机构备案；食品经营许可"; p.contact = "0311-8000000"
             p.active = true; p.createdBy = "demo"

@@ -13,6 +13,8 @@ struct InstitutionPages: RouteCollection {
         r.post(":institutionID", "residents", use: admit)
         r.post(":institutionID", "residents", ":residentID", "discharge", use: discharge)
         r.post(":institutionID", "beds", use: addBeds)
+        r.post(":institutionID", "accounts", use: tie)
+        r.post(":institutionID", "accounts", ":userID", "remove", use: untie)
     }
 
     static func t(_ key: String, _ req: Request) -> String { UIStrings.text(key, req.locale) }
@@ -27,7 +29,7 @@ struct InstitutionPages: RouteCollection {
 
     @Sendable func list(req: Request) async throws -> Response {
         let actor = try req.require(.institutionsUse)
-        let homes = try await req.scoped(Institution.self).sort(\.$regionCode).sort(\.$name).all()
+        let homes = try await InstitutionAccess.institutions(req).sort(\.$regionCode).sort(\.$name).all()
         let onRoll = Dictionary(grouping: try await req.scoped(InstitutionResident.self).filter(\.$institutionID ~~ homes.compactMap(\.id))
             .filter(\.$dischargedOn == nil).all(), by: \.institutionID)
         return try await WebPage.render("institutions", title: Self.t("in_title", req), ListPage(
@@ -35,7 +37,7 @@ struct InstitutionPages: RouteCollection {
                 Line(id: h.id!.uuidString, name: h.name, creditCode: h.creditCode, operatorName: Self.operatorName(h.operatorKind, req.locale),
                      region: h.regionCode, residents: onRoll[h.id!]?.count ?? 0)
             },
-            canManage: actor.has(.institutionsManage), region: actor.region.value), req: req)
+            canManage: try await Self.staffManager(req, actor), region: actor.region.value), req: req)
     }
 
     @Sendable func create(req: Request) async throws -> Response {
@@ -48,10 +50,20 @@ struct InstitutionPages: RouteCollection {
     struct Counted: Encodable { var label: String; var count: Int; var unit: String; var amount: String }
     struct Subsidy: Encodable { var name: String; var amount: String; var lines: [Counted]; var notCounted: [String] }
     struct Option: Encodable { var value: String; var label: String }
+    struct Account: Encodable { var id: String; var username: String; var displayName: String }
     struct ShowPage: Encodable {
         var id: String; var name: String; var creditCode: String; var operatorName: String; var address: String; var account: String; var region: String
         var residents: [Resident]; var onRoll: Int; var beds: [Beds]; var bedKinds: [Option]
         var month: String; var subsidies: [Subsidy]; var canManage: Bool; var today: String
+        /// The accounts tied to the home, and whether this account may tie and untie them.
+        var accounts: [Account]; var canTie: Bool
+    }
+
+    /// Staff who may register and tie: the permission, and the region's seat, not a home's own.
+    static func staffManager(_ req: Request, _ actor: Actor) async throws -> Bool {
+        guard actor.has(.institutionsManage) else { return false }
+        if case .staff = try await InstitutionAccess.seat(req) { return true }
+        return false
     }
 
     @Sendable func show(req: Request) async throws -> Response {
@@ -64,6 +76,8 @@ struct InstitutionPages: RouteCollection {
         let beds = try await req.scoped(InstitutionBeds.self).filter(\.$institutionID == n.id!).sort(\.$acceptedOn).all()
         let month = Month.current()
         let subsidies = try await InstitutionSubsidyDecisions.of(n, month: month, db: req.db)
+        let canTie = try await Self.staffManager(req, actor)
+        let accounts = canTie ? try await InstitutionAccess.accounts(of: n, req: req).map(\.user) : []
         return try await WebPage.render("institution", title: n.name, ShowPage(
             id: n.id!.uuidString, name: n.name, creditCode: n.creditCode, operatorName: Self.operatorName(n.operatorKind, l), address: n.address,
             account: n.accountMasked.isEmpty ? "—" : n.accountMasked, region: n.regionCode,
@@ -80,7 +94,9 @@ struct InstitutionPages: RouteCollection {
                         lines: s.lines.map { Counted(label: $0.label.text(l), count: $0.count, unit: Fen.yuan($0.unitFen), amount: Fen.yuan($0.fen)) },
                         notCounted: s.notCounted.map { $0.text(l) })
             },
-            canManage: actor.has(.institutionsManage), today: CalendarDate.today().description), req: req)
+            canManage: actor.has(.institutionsManage), today: CalendarDate.today().description,
+            accounts: accounts.map { Account(id: $0.id!.uuidString, username: $0.username, displayName: $0.displayName) },
+            canTie: canTie), req: req)
     }
 
     struct AdmitForm: Content { var idNumber: String; var admittedOn: String }
@@ -92,10 +108,12 @@ struct InstitutionPages: RouteCollection {
         guard let id = CitizenID(form.idNumber.replacingOccurrences(of: " ", with: "")) else {
             throw AppError(.unprocessableEntity, "institution.id_number", field: "idNumber", zh: "身份证号无效", en: "The ID number is not valid")
         }
-        // By ID number across the registry: a home admits people from other counties too;
-        // only the record's id is used, nothing of it is shown.
-        guard let elder = try await ElderService(req: req, source: "institution").existing(idNumber: id.value) else {
-            throw AppError(.unprocessableEntity, "institution.elder", field: "idNumber", zh: "登记库中没有这个身份证号的老人，请先登记", en: "Nobody with this ID number is on the register; register the person first")
+        // By ID number within the account's area, as the API finds the person by id: one
+        // registered elsewhere answers like a number nobody has.
+        let hash = req.application.vault.lookupHash(id.value)
+        guard let elder = try await req.scoped(Elder.self).filter(\.$idHash == hash).first(),
+              elder.status == ElderStatus.living.rawValue else {
+            throw InstitutionRegister.noSuchPerson(field: "idNumber")
         }
         _ = try await InstitutionRegister(req: req).admit(n, .init(elderId: elder.id!, admittedOn: form.admittedOn))
         return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
@@ -109,6 +127,19 @@ struct InstitutionPages: RouteCollection {
     @Sendable func addBeds(req: Request) async throws -> Response {
         let n = try await InstitutionsAPI.institution(req)
         _ = try await InstitutionRegister(req: req).addBeds(n, try req.content.decode(InstitutionRegister.BedsInput.self))
+        return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
+    }
+
+    @Sendable func tie(req: Request) async throws -> Response {
+        let n = try await InstitutionsAPI.institution(req)
+        _ = try await InstitutionAccess.tie(req, n, try req.content.decode(InstitutionAccess.TieInput.self))
+        return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
+    }
+
+    @Sendable func untie(req: Request) async throws -> Response {
+        let n = try await InstitutionsAPI.institution(req)
+        guard let userID = req.parameters.get("userID", as: UUID.self) else { throw AppError.notFound() }
+        try await InstitutionAccess.untie(req, n, userID: userID)
         return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
     }
 }

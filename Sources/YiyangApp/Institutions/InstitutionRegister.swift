@@ -10,8 +10,9 @@ struct InstitutionRegister {
 
     static func trimmed(_ s: String?) -> String { ServiceSetup.trimmed(s) }
 
-    func audit(_ entity: String, _ id: UUID?, region: String, after: [String: String]) async throws {
-        try await AuditLog.record(on: req, action: .institutionChanged, entityType: entity, entityID: id?.uuidString, region: region, after: after)
+    func audit(_ entity: String, _ id: UUID?, region: String, after: [String: String], on tx: (any Database)? = nil) async throws {
+        try await AuditLog.record(on: req, db: tx, action: .institutionChanged, entityType: entity, entityID: id?.uuidString,
+                                  region: region, after: after)
     }
 
     struct InstitutionInput: Content {
@@ -27,6 +28,7 @@ struct InstitutionRegister {
 
     func create(_ i: InstitutionInput) async throws -> Institution {
         let actor = try req.require(.institutionsManage)
+        try await InstitutionAccess.requireStaff(req)
         let region = try req.requireInScope(i.regionCode, field: "regionCode")
         guard !Self.trimmed(i.name).isEmpty else { throw AppError.required("name", zh: "机构名称", en: "The name") }
         let code = try CreditCode.normalized(i.creditCode)
@@ -51,13 +53,21 @@ struct InstitutionRegister {
         var admittedOn: String
     }
 
-    /// A person moves in. Anyone in the registry may (a resident may come from another county),
-    /// but nobody lives in two institutions at once.
+    static func noSuchPerson(field: String) -> AppError {
+        AppError(.unprocessableEntity, "institution.elder", field: field,
+                 zh: "登记库中没有这位在世老人，请先登记", en: "No living person with this id is on the register; register the person first")
+    }
+
+    /// A person of the account's area moves in; nobody lives in two institutions at once. The
+    /// person is found through the scope, so one registered elsewhere answers like an unknown id:
+    /// a region's staff change only their own people (a person from another county comes by
+    /// that county's staff, or an account above both).
     func admit(_ inst: Institution, _ i: AdmitInput) async throws -> InstitutionResident {
         let actor = try req.require(.institutionsManage)
         let day = try ServiceSetup.day(i.admittedOn, field: "admittedOn")
-        guard let elder = try await Elder.find(i.elderId, on: db), elder.status == ElderStatus.living.rawValue else {
-            throw AppError(.unprocessableEntity, "institution.elder", field: "elderId", zh: "登记库中没有这位在世老人", en: "No living person with this id is on the register")
+        guard let elder = try await req.scoped(Elder.self).filter(\.$id == i.elderId).first(),
+              elder.status == ElderStatus.living.rawValue else {
+            throw Self.noSuchPerson(field: "elderId")
         }
         func alreadyResident(since: String?) -> AppError {
             AppError(.conflict, "institution.already_resident", field: "elderId",
@@ -74,11 +84,12 @@ struct InstitutionRegister {
                 try await r.create(on: tx)
                 // The registry learns it too: benefits "not while in an institution" read it.
                 try await setArrangement(elder, to: Self.inInstitution, on: tx)
+                try await audit("institution_resident", r.id, region: inst.regionCode,
+                                after: ["institution": inst.name, "elder": elder.id!.uuidString, "admittedOn": r.admittedOn], on: tx)
             }
         } catch let e as any DatabaseError where e.isConstraintFailure {
             throw alreadyResident(since: nil) // admitted elsewhere a moment ago
         }
-        try await audit("institution_resident", r.id, region: inst.regionCode, after: ["institution": inst.name, "elder": elder.id!.uuidString, "admittedOn": r.admittedOn])
         return r
     }
 
@@ -100,8 +111,12 @@ struct InstitutionRegister {
         var reason: String
     }
 
+    /// The stay's person is found through the scope like any record: a stay whose person lies
+    /// outside the account's area answers like an unknown stay (404), so the registry of
+    /// another region is never changed from here.
     func discharge(_ inst: Institution, _ r: InstitutionResident, _ i: DischargeInput) async throws {
         let actor = try req.require(.institutionsManage)
+        _ = try await req.findScoped(Elder.self, r.elderID)
         let day = try ServiceSetup.day(i.dischargedOn, field: "dischargedOn")
         guard r.dischargedOn == nil else {
             throw AppError(.conflict, "institution.discharged", field: nil, zh: "此人已于 \(r.dischargedOn!) 退住", en: "Already discharged on \(r.dischargedOn!)")
@@ -112,15 +127,18 @@ struct InstitutionRegister {
         }
         guard !Self.trimmed(i.reason).isEmpty else { throw AppError.required("reason", zh: "退住原因", en: "The reason") }
         r.dischargedOn = day.description; r.dischargeReason = Self.trimmed(i.reason)
+        let scope = try req.regionScope()
         try await db.transaction { tx in
             try await r.save(on: tx)
             // Back to how the person lived before, unless the registry was changed meanwhile.
-            if let elder = try await Elder.find(r.elderID, on: tx), elder.livingArrangement == Self.inInstitution {
+            let elder = try await scope.find(Elder.self, id: r.elderID, on: tx)
+            if elder.livingArrangement == Self.inInstitution {
                 try await setArrangement(elder, to: r.arrangementBefore, on: tx)
             }
+            try await audit("institution_resident", r.id, region: inst.regionCode,
+                            after: ["institution": inst.name, "dischargedOn": day.description, "reason": r.dischargeReason ?? "",
+                                    "by": actor.username], on: tx)
         }
-        try await audit("institution_resident", r.id, region: inst.regionCode, after: ["institution": inst.name, "dischargedOn": day.description,
-                                                                                       "reason": r.dischargeReason ?? "", "by": actor.username])
     }
 
     struct BedsInput: Content {

@@ -39,6 +39,13 @@ enum InstitutionStrings {
         "in_unit": .init(zh: "单价（元）", en: "Each (yuan)"),
         "in_amount": .init(zh: "金额（元）", en: "Amount (yuan)"),
         "in_no_subsidies": .init(zh: "本地区没有现行的机构补贴政策。", en: "No subsidy to institutions is in force here."),
+        "in_accounts": .init(zh: "机构账号", en: "The institution's accounts"),
+        "in_accounts_help": .init(zh: "关联后，该账号（角色为“养老机构”）只能查看和办理本机构，看不到其他机构。",
+                                  en: "A tied account (role institution) sees and handles this institution and no other."),
+        "in_username": .init(zh: "账号", en: "Username"),
+        "in_display_name": .init(zh: "姓名", en: "Name"),
+        "in_tie": .init(zh: "关联账号", en: "Tie the account"),
+        "in_untie": .init(zh: "取消关联", en: "Untie"),
     ]
 
     static let notices: [String: LocalizedText] = [

@@ -13,6 +13,8 @@ struct InstitutionsAPI: RouteCollection {
         routes.post("institutions", ":institutionID", "residents", ":residentID", "discharge", use: discharge)
         routes.post("institutions", ":institutionID", "beds", use: addBeds)
         routes.get("institutions", ":institutionID", "subsidies", use: subsidies)
+        routes.post("institutions", ":institutionID", "accounts", use: tie)
+        routes.delete("institutions", ":institutionID", "accounts", ":userID", use: untie)
     }
 
     struct ResidentView: Content {
@@ -27,33 +29,47 @@ struct InstitutionsAPI: RouteCollection {
         init(_ b: InstitutionBeds) { id = b.id!; kind = b.kind; count = b.count; acceptedOn = b.acceptedOn; note = b.note }
     }
 
+    /// An account tied to the institution (its own staff's account).
+    struct AccountView: Content {
+        var userId: UUID; var username: String; var displayName: String
+        init(_ u: User) { userId = u.id!; username = u.username; displayName = u.displayName }
+    }
+
     struct InstitutionView: Content {
         var id: UUID; var regionCode: String; var name: String; var creditCode: String; var operatorKind: String; var address: String
         /// Masked: the full account appears only in an approved roll's bank file.
         var account: String; var active: Bool
         var residents: [ResidentView]?; var beds: [BedsView]?
-        init(_ n: Institution, residents: [InstitutionResident]? = nil, beds: [InstitutionBeds]? = nil) {
+        /// The accounts tied to it: shown to the staff who may change them.
+        var accounts: [AccountView]?
+        init(_ n: Institution, residents: [InstitutionResident]? = nil, beds: [InstitutionBeds]? = nil, accounts: [User]? = nil) {
             id = n.id!; regionCode = n.regionCode; name = n.name; creditCode = n.creditCode; operatorKind = n.operatorKind; address = n.address
             account = n.accountMasked; active = n.active
             self.residents = residents?.map(ResidentView.init); self.beds = beds?.map(BedsView.init)
+            self.accounts = accounts?.map(AccountView.init)
         }
     }
 
+    /// The institution in the path, as the account may reach it (`InstitutionAccess`).
     static func institution(_ req: Request) async throws -> Institution {
         guard let id = req.parameters.get("institutionID", as: UUID.self) else { throw AppError.notFound() }
-        return try await req.findScoped(Institution.self, id)
+        return try await InstitutionAccess.institution(req, id)
     }
 
     static func view(_ n: Institution, req: Request) async throws -> InstitutionView {
         let residents = try await req.scoped(InstitutionResident.self).filter(\.$institutionID == n.id!).sort(\.$admittedOn).all()
         let beds = try await req.scoped(InstitutionBeds.self).filter(\.$institutionID == n.id!).sort(\.$acceptedOn).all()
-        return InstitutionView(n, residents: residents, beds: beds)
+        var accounts: [User]?
+        if try req.requireActor().has(.institutionsManage), case .staff = try await InstitutionAccess.seat(req) {
+            accounts = try await InstitutionAccess.accounts(of: n, req: req).map(\.user)
+        }
+        return InstitutionView(n, residents: residents, beds: beds, accounts: accounts)
     }
 
     @Sendable func list(req: Request) async throws -> Paged<InstitutionView> {
         try req.require(.institutionsUse)
         let page = try PageRequest(req)
-        let q = try req.scoped(Institution.self)
+        let q = try await InstitutionAccess.institutions(req)
         let total = try await q.count()
         let rows = try await q.sort(\.$regionCode).sort(\.$name).range(page.offset..<(page.offset + page.per)).all()
         return Paged(items: rows.map { InstitutionView($0) }, page: page.page, per: page.per, total: total)
@@ -94,6 +110,19 @@ struct InstitutionsAPI: RouteCollection {
         let n = try await Self.institution(req)
         let b = try await InstitutionRegister(req: req).addBeds(n, try req.content.decode(InstitutionRegister.BedsInput.self))
         return try HomeServicesAPI.created(BedsView(b))
+    }
+
+    @Sendable func tie(req: Request) async throws -> Response {
+        let n = try await Self.institution(req)
+        let (_, user) = try await InstitutionAccess.tie(req, n, try req.content.decode(InstitutionAccess.TieInput.self))
+        return try HomeServicesAPI.created(AccountView(user))
+    }
+
+    @Sendable func untie(req: Request) async throws -> HTTPStatus {
+        let n = try await Self.institution(req)
+        guard let userID = req.parameters.get("userID", as: UUID.self) else { throw AppError.notFound() }
+        try await InstitutionAccess.untie(req, n, userID: userID)
+        return .noContent
     }
 
     struct SubsidyView: Content {

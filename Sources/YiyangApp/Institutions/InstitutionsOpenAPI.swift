@@ -19,6 +19,12 @@ enum InstitutionsOpenAPI {
         .init(method: "get", path: "/api/v1/institutions/{institutionID}/subsidies", tag: tag,
               summary: "What each subsidy to institutions in force here pays this institution for a month, line by line, and who was not counted",
               query: [("month", "string", "YYYY-MM, default this month")], response: "InstitutionSubsidies"),
+        .init(method: "post", path: "/api/v1/institutions/{institutionID}/accounts", tag: tag,
+              summary: "Tie an account of role institution to the institution: it then sees and handles this one and no other "
+                  + "(staff with institutions.manage)",
+              body: .json("InstitutionAccountTie"), status: 201, response: "InstitutionAccount"),
+        .init(method: "delete", path: "/api/v1/institutions/{institutionID}/accounts/{userID}", tag: tag,
+              summary: "Untie an account from the institution (staff with institutions.manage)", status: 204, response: nil),
     ]
 
     static var schemas: [(String, JSONValue)] {
@@ -32,11 +38,15 @@ enum InstitutionsOpenAPI {
             ("Institution", o([("id", uuid), ("regionCode", s(nil, nil, nil, false)), ("name", s(nil, nil, nil, false)), ("creditCode", s(nil, nil, nil, false)),
                                ("operatorKind", s(nil, nil, Institution.Operator.allCases.map(\.rawValue), false)), ("address", s(nil, nil, nil, false)),
                                ("account", s("Masked", nil, nil, false)), ("active", b),
-                               ("residents", arr(ref("InstitutionResident"))), ("beds", arr(ref("InstitutionBeds")))],
+                               ("residents", arr(ref("InstitutionResident"))), ("beds", arr(ref("InstitutionBeds"))),
+                               ("accounts", arr(ref("InstitutionAccount")))],
                               ["id", "regionCode", "name", "creditCode", "operatorKind", "account", "active"])),
-            ("InstitutionCreate", o([("regionCode", s(nil, nil, nil, false)), ("name", s(nil, nil, nil, false)), ("creditCode", s("18 characters", nil, nil, false)),
+            ("InstitutionCreate", o([("regionCode", s(nil, nil, nil, false)), ("name", s(nil, nil, nil, false)), ("creditCode", D.creditCode),
                                      ("operatorKind", s(nil, nil, Institution.Operator.allCases.map(\.rawValue), false)), ("address", s(nil, nil, nil, false)),
                                      ("account", s("8–32 digits; stored encrypted", nil, nil, false))], ["regionCode", "name", "creditCode"])),
+            ("InstitutionAccount", o([("userId", uuid), ("username", s(nil, nil, nil, false)), ("displayName", s(nil, nil, nil, false))],
+                                     ["userId", "username", "displayName"])),
+            ("InstitutionAccountTie", o([("username", s("An account with the role institution", nil, nil, false))], ["username"])),
             ("ResidentAdmission", o([("elderId", uuid), ("admittedOn", day)], ["elderId", "admittedOn"])),
             ("ResidentDischarge", o([("dischargedOn", day), ("reason", s("home, transfer, death…", nil, nil, false))], ["dischargedOn", "reason"])),
             ("InstitutionBedsCreate", o([("kind", s(nil, nil, InstitutionBeds.kinds, false)), ("count", i), ("acceptedOn", day), ("note", s(nil, nil, nil, false))],
@@ -51,4 +61,9 @@ enum InstitutionsOpenAPI {
                                        ["month", "subsidies"])),
         ]
     }
+}
+
+extension OpenAPIDocument {
+    /// A unified social credit code as providers and institutions are registered with (`CreditCode`).
+    static var creditCode: JSONValue { str("18 characters, the last the GB 32100 check character") }
 }

@@ -117,9 +117,12 @@ enum ServiceAccess {
         return o
     }
 
-    /// A service point a person may be served at: open, and in the person's county.
+    /// A service point a person may be served at: open, and in the person's county. Looked up
+    /// within that county, never by id alone (the person, already in reach, is what bounds it).
     static func nearbyPoint(for elder: Elder, _ id: UUID?, on db: any Database) async throws -> ServicePoint {
-        guard let id, let p = try await ServicePoint.find(id, on: db), p.active, elder.residenceRegion.hasPrefix(String(p.regionCode.prefix(6))) else {
+        guard let id, let county = RegionCode(String(elder.residenceRegion.prefix(6)) + "000000"),
+              let p = try await RegionScope(region: county).query(ServicePoint.self, on: db).filter(\.$id == id).filter(\.$active == true)
+                .first() else {
             throw AppError(.unprocessableEntity, "order.point", field: "pointId", zh: "请选择本县（区）内在用的服务点", en: "Choose an open service point of the county")
         }
         return p

@@ -267,7 +267,10 @@ struct ServiceOrders {
     /// dispatchers booking the same caregiver into the same time cannot both succeed.
     func assign(_ o: ServiceOrder, caregiverID: UUID) async throws {
         try require(o, in: [.placed, .accepted], "不能派单", "it cannot be assigned")
-        guard let c = try await Caregiver.find(caregiverID, on: db), c.providerID == o.providerID, c.active else {
+        // Looked up among the order's provider's caregivers (the order is already in the account's
+        // reach), never by id alone: another provider's caregiver answers like an unknown id.
+        guard let c = try await Caregiver.query(on: db).filter(\.$id == caregiverID).filter(\.$providerID == o.providerID).first(),
+              c.active else {
             throw AppError(.unprocessableEntity, "order.caregiver", field: "caregiverId", zh: "请选择本服务商在职的护理员", en: "Choose an active caregiver of the provider")
         }
         let item = try await ServiceItem.find(o.itemID, on: db)
@@ -347,7 +350,7 @@ struct ServiceOrders {
         VisitRecord(standardMinutes: o.standardMinutes, home: place(of: o), checkIn: o.checkInAt,
                     checkInAt: o.checkInLat.flatMap { la in o.checkInLng.flatMap { GeoPoint(latitude: la, longitude: $0) } },
                     checkOut: o.checkOutAt, checkOutAt: o.checkOutLat.flatMap { la in o.checkOutLng.flatMap { GeoPoint(latitude: la, longitude: $0) } },
-                    checkedInByOffice: o.checkInByOffice ?? false)
+                    checkedInByOffice: o.checkInByOffice ?? false, bookedDay: CalendarDate(o.serviceDay))
     }
 
     /// The caregiver's other visits that day, to find overlaps. Two columns, not whole orders:

@@ -104,7 +104,7 @@ enum ServicesOpenAPI {
             ("ServiceProvider", o([("id", uuid), ("regionCode", s(nil, nil, nil, false)), ("name", s(nil, nil, nil, false)), ("creditCode", s(nil, nil, nil, false)),
                                    ("qualifications", s(nil, nil, nil, false)), ("contact", s(nil, nil, nil, false)), ("active", b),
                                    ("contracts", arr(ref("ProviderContract"))), ("caregivers", arr(ref("Caregiver")))], ["id", "regionCode", "name", "creditCode"])),
-            ("ServiceProviderCreate", o([("regionCode", s(nil, nil, nil, false)), ("name", s(nil, nil, nil, false)), ("creditCode", s("18 characters", nil, nil, false)),
+            ("ServiceProviderCreate", o([("regionCode", s(nil, nil, nil, false)), ("name", s(nil, nil, nil, false)), ("creditCode", D.creditCode),
                                          ("qualifications", s(nil, nil, nil, false)), ("contact", s(nil, nil, nil, false))], ["regionCode", "name", "creditCode"])),
             ("ProviderContract", o([("id", uuid), ("regionCode", s(nil, nil, nil, false)), ("prices", fenMap), ("startsOn", s(nil, "date", nil, false)), ("endsOn", s(nil, "date", nil, false))],
                                    ["id", "regionCode", "prices", "startsOn", "endsOn"])),

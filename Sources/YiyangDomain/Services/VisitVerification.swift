@@ -52,11 +52,13 @@ public struct VisitRecord: Sendable, Hashable, Codable {
     public var checkOutAt: GeoPoint?
     /// Checked in by the office for a caregiver without their phone (with a comment).
     public var checkedInByOffice: Bool
+    /// The day the visit was booked for (China Standard Time): the date of the six data items.
+    public var bookedDay: CalendarDate?
 
     public init(standardMinutes: Int, home: GeoPoint?, checkIn: Date?, checkInAt: GeoPoint?, checkOut: Date?, checkOutAt: GeoPoint?,
-                checkedInByOffice: Bool = false) {
+                checkedInByOffice: Bool = false, bookedDay: CalendarDate? = nil) {
         self.standardMinutes = standardMinutes; self.home = home; self.checkIn = checkIn; self.checkInAt = checkInAt
-        self.checkOut = checkOut; self.checkOutAt = checkOutAt; self.checkedInByOffice = checkedInByOffice
+        self.checkOut = checkOut; self.checkOutAt = checkOutAt; self.checkedInByOffice = checkedInByOffice; self.bookedDay = bookedDay
     }
 }
 
@@ -71,6 +73,7 @@ public struct VisitException: Sendable, Hashable, Codable {
         case overlap
         case checkOutMissing = "check_out_missing"
         case officeCheckIn = "office_check_in"
+        case wrongDay = "wrong_day"
     }
 
     public var code: Code
@@ -83,6 +86,11 @@ public enum VisitVerification {
         var out: [VisitException] = []
         func add(_ c: VisitException.Code, _ zh: String, _ en: String) { out.append(VisitException(code: c, message: .init(zh: zh, en: en))) }
         if v.checkedInByOffice { add(.officeCheckIn, "由办公室代为签到", "Checked in by the office") }
+        // A visit given on another day than booked is not the visit the person ordered, wherever it took place.
+        if let booked = v.bookedDay, let start = v.checkIn, CalendarDate.today(start) != booked {
+            let day = CalendarDate.today(start)
+            add(.wrongDay, "签到日期 \(day) 不是预约的服务日期 \(booked)", "Checked in on \(day), not on the booked day \(booked)")
+        }
         let moments: [(zh: String, en: String, at: Date?, point: GeoPoint?)] = [("签到", "check-in", v.checkIn, v.checkInAt),
                                                                               ("签退", "check-out", v.checkOut, v.checkOutAt)]
         for m in moments where m.at != nil {
