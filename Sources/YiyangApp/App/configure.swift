@@ -103,6 +103,7 @@ enum Migrations {
         app.migrations.add(CreateInstitutions())
         app.migrations.add(GrantNewPermissions(permissions: [.institutionsManage], version: "019"))
         app.migrations.add(CreateInstitutionAccounts())
+        app.migrations.add(CaregiverBookingsInFiveMinutes())
     }
 }
 
