@@ -467,4 +467,81 @@ extension HomeServicesTests {
             #expect(try clean.content.decode(OrderView.self).exceptions.isEmpty, "\(clean.body.string)")
         }
     }
+
+    /// Bathing for the mother the day after tomorrow, from one time of day to another ("13:55").
+    static func visit(_ app: Application, _ f: ServiceFixture, _ from: String, _ to: String) async throws -> UUID {
+        let day = CalendarDate.today().addingDays(2)
+        let body = #"{"elderId":"\#(f.mother.id!)","service":"bathing","start":"\#(day) \#(from)","end":"\#(day) \#(to)"}"#
+        let o = try await app.api(.POST, "/api/v1/service-orders", token: f.township, json: body)
+        #expect(o.status == .created, "\(o.body.string)")
+        return try o.content.decode(OrderView.self).id
+    }
+
+    static func assign(_ app: Application, _ f: ServiceFixture, _ id: UUID) async throws -> TestingHTTPResponse {
+        try await app.api(.POST, "/api/v1/service-orders/\(id)/assign", token: f.dispatch1, json: #"{"caregiverId":"\#(f.certified)"}"#)
+    }
+
+    @Test("back-to-back visits of one caregiver are booked at their real times; a travel gap set from a date keeps them apart",
+          arguments: TestDatabase.all)
+    func backToBackVisits(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let f = try await ServiceFixture.make(app, balanceFen: 0)
+            let first = try await Self.visit(app, f, "13:00", "13:50"), second = try await Self.visit(app, f, "13:55", "14:30")
+            #expect(try await Self.assign(app, f, first).status == .ok)
+            let next = try await Self.assign(app, f, second)
+            #expect(next.status == .ok, "five minutes apart is not an overlap: \(next.body.string)")
+            // A real overlap is still refused.
+            let overlapping = try await Self.visit(app, f, "14:25", "15:00")
+            let busy = try await Self.assign(app, f, overlapping)
+            #expect(busy.status == .conflict && busy.apiError?.code == "order.caregiver_busy")
+
+            // The administrator asks for ten minutes between visits from today; an impossible gap names its field.
+            let admin = try await app.token("demo_admin")
+            func settings(_ gap: Int) throws -> String {
+                let version = String(decoding: try JSONEncoder().encode(HomeServiceSettings(travelGapMinutes: gap)), as: UTF8.self)
+                return #"{"effectiveFrom":"\#(CalendarDate.today())","settings":"# + version + "}"
+            }
+            let impossible = try await app.api(.POST, "/api/v1/service-settings", token: admin, json: try settings(500))
+            #expect(impossible.apiError?.field == "travelGapMinutes")
+            let saved = try await app.api(.POST, "/api/v1/service-settings", token: admin, json: try settings(10))
+            #expect(saved.status == .ok || saved.status == .created, "\(saved.body.string)")
+            let read = try await app.api(.GET, "/api/v1/service-settings", token: f.bureau)
+                .content.decode(ServiceSetup.SettingsVersion.self)
+            #expect(read.settings.travelGapMinutes == 10)
+            let tooClose = try await Self.visit(app, f, "14:35", "15:00")
+            let refused = try await Self.assign(app, f, tooClose)
+            #expect(refused.status == .conflict && refused.apiError?.message.contains("10 分钟") == true, "\(refused.body.string)")
+            let later = try await Self.visit(app, f, "14:40", "15:10")
+            #expect(try await Self.assign(app, f, later).status == .ok)
+        }
+    }
+
+    @Test("a database booked in quarter hours upgrades: every visit stays held, back-to-back ones become possible, overlaps stay refused",
+          arguments: TestDatabase.all)
+    func bookingsUpgrade(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let f = try await ServiceFixture.make(app, balanceFen: 0)
+            let a = try await Self.visit(app, f, "09:00", "09:50"), b = try await Self.visit(app, f, "10:00", "11:00")
+            for id in [a, b] { #expect(try await Self.assign(app, f, id).status == .ok) }
+            // Back to how a database before the upgrade held them: quarter hours.
+            let migration = CaregiverBookingsInFiveMinutes()
+            try await migration.revert(on: app.db)
+            func blocks(_ id: UUID) async throws -> [Int] {
+                try await CaregiverBooking.query(on: app.db).filter(\.$orderID == id).all().map(\.block).sorted()
+            }
+            let orderA = try #require(try await ServiceOrder.find(a, on: app.db))
+            #expect(try await blocks(a) == CaregiverBlocks.blocks(start: orderA.windowStart, end: orderA.windowEnd, blockMinutes: 15))
+            // In quarter hours, a visit 09:50–09:58 collides with the one ending 09:50.
+            let between = try await Self.visit(app, f, "09:50", "09:58")
+            let orderBetween = try #require(try await ServiceOrder.find(between, on: app.db))
+            #expect(!Set(CaregiverBlocks.blocks(start: orderBetween.windowStart, end: orderBetween.windowEnd, blockMinutes: 15))
+                .isDisjoint(with: try await blocks(a)))
+            try await migration.prepare(on: app.db)
+            #expect(try await blocks(a) == CaregiverBlocks.blocks(start: orderA.windowStart, end: orderA.windowEnd))
+            #expect(try await blocks(b).count == 12)
+            #expect(try await Self.assign(app, f, between).status == .ok, "09:50–09:58 fits between the two")
+            let overlapping = try await Self.visit(app, f, "10:30", "11:30")
+            #expect(try await Self.assign(app, f, overlapping).apiError?.code == "order.caregiver_busy")
+        }
+    }
 }

@@ -28,9 +28,28 @@ struct HomeServiceRulesTests {
         let a = Set(CaregiverBlocks.blocks(start: nine, end: nine.addingTimeInterval(3600)))
         let b = Set(CaregiverBlocks.blocks(start: nine.addingTimeInterval(3600), end: nine.addingTimeInterval(7200)))
         let c = Set(CaregiverBlocks.blocks(start: nine.addingTimeInterval(1800), end: nine.addingTimeInterval(5400)))
-        #expect(a.count == 4 && a.isDisjoint(with: b) && !a.isDisjoint(with: c))
+        #expect(a.count == 12 && a.isDisjoint(with: b) && !a.isDisjoint(with: c))
         // A window inside one block still books it.
         #expect(CaregiverBlocks.blocks(start: nine.addingTimeInterval(60), end: nine.addingTimeInterval(120)).count == 1)
+    }
+
+    @Test("caregiver blocks of five minutes: 13:00–13:50 and 13:55–14:30 are apart; a travel gap longer than the pause joins them")
+    func fiveMinuteBlocks() {
+        let one = Date(timeIntervalSince1970: TimeInterval(1_790_000_100 - 1_790_000_100 % 3600))
+        func at(_ minutes: Int) -> Date { one.addingTimeInterval(Double(minutes * 60)) }
+        func apart(gap: Int) -> Bool {
+            Set(CaregiverBlocks.blocks(start: at(0), end: at(50), gapMinutes: gap))
+                .isDisjoint(with: CaregiverBlocks.blocks(start: at(55), end: at(90), gapMinutes: gap))
+        }
+        #expect(apart(gap: 0) && apart(gap: 5))
+        #expect(!apart(gap: 6) && !apart(gap: 10))
+        // The real times round outwards: 13:02–13:48 holds 13:00–13:50.
+        #expect(CaregiverBlocks.blocks(start: at(2), end: at(48)) == CaregiverBlocks.blocks(start: at(0), end: at(50)))
+        // The gap is held after the visit whichever comes first, so the earlier one's gap is what parts them.
+        let gapped = Set(CaregiverBlocks.blocks(start: at(55), end: at(90), gapMinutes: 10))
+        #expect(!gapped.isDisjoint(with: CaregiverBlocks.blocks(start: at(95), end: at(120))))
+        // The quarter hours of databases before the upgrade, for the migration's way back.
+        #expect(CaregiverBlocks.blocks(start: at(0), end: at(50), blockMinutes: 15).count == 4)
     }
 
     @Test("return visits: a share rounded up, at least one, never more than there are; weeks start on Monday")
@@ -73,6 +92,20 @@ struct HomeServiceRulesTests {
         var s = HomeServiceSettings.defaults
         s.visitRules.toleranceMeters = 5; s.returnVisitPercent = 150
         #expect(s.issues().map(\.field) == ["toleranceMeters", "returnVisitPercent"])
+        var gap = HomeServiceSettings.defaults
+        gap.travelGapMinutes = 121
+        #expect(gap.issues().map(\.field) == ["travelGapMinutes"])
+    }
+
+    @Test("settings saved before the travel gap existed read with no gap; the gap travels with the version")
+    func settingsWithoutGap() throws {
+        #expect(HomeServiceSettings.defaults.travelGapMinutes == 0)
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(HomeServiceSettings(maxWindowHours: 6))) as! [String: Any]
+        old.removeValue(forKey: "travelGapMinutes")
+        let read = try JSONDecoder().decode(HomeServiceSettings.self, from: JSONSerialization.data(withJSONObject: old))
+        #expect(read.maxWindowHours == 6 && read.travelGapMinutes == 0)
+        let withGap = HomeServiceSettings(travelGapMinutes: 10)
+        #expect(try JSONDecoder().decode(HomeServiceSettings.self, from: JSONEncoder().encode(withGap)) == withGap)
     }
 
     @Test("an order can be cancelled only before the visit starts")

@@ -107,6 +107,7 @@ enum Migrations {
         app.migrations.add(CreateElderTransfers())
         app.migrations.add(AddPaymentBasis())
         app.migrations.add(CreateInstitutionAccounts())
+        app.migrations.add(CaregiverBookingsInFiveMinutes())
     }
 }
 

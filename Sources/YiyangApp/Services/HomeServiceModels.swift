@@ -270,8 +270,9 @@ struct OrderEvent: Codable, Sendable {
     var note: String
 }
 
-/// One 15-minute block of a caregiver's time held by a visit. Unique per caregiver and block,
-/// and per order and block: the database refuses a second visit in the same time.
+/// One five-minute block of a caregiver's time held by a visit (`CaregiverBlocks`; quarter hours
+/// before migration 031). Unique per caregiver and block, and per order and block: the database
+/// refuses a second visit in the same time.
 final class CaregiverBooking: Model, @unchecked Sendable {
     static let schema = "caregiver_bookings"
 

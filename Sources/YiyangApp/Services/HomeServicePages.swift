@@ -561,6 +561,7 @@ struct HomeServicePages: RouteCollection {
     struct SettingsPage: Encodable {
         var effectiveFrom: String; var tolerance: Int; var shortPercent: Int; var longPercent: Int; var maxHours: Int
         var returnPercent: Int; var settleOnlyConfirmed: Bool; var maxWindowHours: Int; var canChange: Bool; var today: String
+        var travelGapMinutes: Int
     }
 
     @Sendable func settings(req: Request) async throws -> Response {
@@ -570,12 +571,14 @@ struct HomeServicePages: RouteCollection {
             effectiveFrom: from ?? "2000-01-01", tolerance: Int(s.visitRules.toleranceMeters), shortPercent: Int((s.visitRules.shortRatio * 100).rounded()),
             longPercent: Int((s.visitRules.longRatio * 100).rounded()), maxHours: Int(s.visitRules.maxHours), returnPercent: s.returnVisitPercent,
             settleOnlyConfirmed: s.settleOnlyConfirmed, maxWindowHours: s.maxWindowHours,
-            canChange: actor.has(.rolesManage), today: CalendarDate.today().description), req: req)
+            canChange: actor.has(.rolesManage), today: CalendarDate.today().description, travelGapMinutes: s.travelGapMinutes), req: req)
     }
 
     struct SettingsForm: Content {
         var effectiveFrom: String; var tolerance: String; var shortPercent: String; var longPercent: String; var maxHours: String
         var returnPercent: String; var settleOnlyConfirmed: String?; var maxWindowHours: String
+        /// Left out (a form of before the setting), the version in force keeps its gap.
+        var travelGapMinutes: String?
     }
 
     @Sendable func saveSettings(req: Request) async throws -> Response {
@@ -593,6 +596,7 @@ struct HomeServicePages: RouteCollection {
         s.visitRules.maxHours = try number(f.maxHours, "maxHours")
         s.returnVisitPercent = Int(try number(f.returnPercent, "returnVisitPercent"))
         s.maxWindowHours = Int(try number(f.maxWindowHours, "maxWindowHours"))
+        if let gap = f.travelGapMinutes { s.travelGapMinutes = Int(try number(gap, "travelGapMinutes")) }
         s.settleOnlyConfirmed = f.settleOnlyConfirmed == "true"
         _ = try await ServiceSetup(req: req).saveSettings(.init(effectiveFrom: f.effectiveFrom, settings: s))
         return req.redirect(to: "/services/settings?notice=sv_saved")

@@ -282,10 +282,14 @@ struct ServiceOrders {
                                zh: "\(c.name)没有在 \(o.serviceDay) 有效的“\(name.zh)”", en: "\(c.name) holds no \(name.en) valid on \(o.serviceDay)")
             }
         }
-        let blocks = CaregiverBlocks.blocks(start: o.windowStart, end: o.windowEnd)
-        if let clash = try await CaregiverBooking.query(on: db).filter(\.$caregiverID == caregiverID).filter(\.$block ~~ blocks).first(),
-           clash.orderID != o.id {
-            throw Self.overlap(c, clash.orderID)
+        // The travel gap of the visit's day is held after it (see `CaregiverBlocks`); it is looked
+        // for before it too, as visits booked before the gap was set hold none after them.
+        let gap = try await HomeServiceSettingsRow.inForce(on: db, day: CalendarDate(o.serviceDay) ?? .today()).travelGapMinutes
+        let blocks = CaregiverBlocks.blocks(start: o.windowStart, end: o.windowEnd, gapMinutes: gap)
+        let around = CaregiverBlocks.blocks(start: o.windowStart.addingTimeInterval(Double(-gap * 60)), end: o.windowEnd, gapMinutes: gap)
+        if let clash = try await CaregiverBooking.query(on: db).filter(\.$caregiverID == caregiverID).filter(\.$block ~~ around)
+            .filter(\.$orderID != o.id!).first() {
+            throw Self.overlap(c, clash.orderID, gap: gap)
         }
         let orderID = o.id!, previous = o.caregiverID
         o.caregiverID = caregiverID; o.assignedBy = try req.requireActor().username
@@ -302,15 +306,17 @@ struct ServiceOrders {
             // A unique index refused the booking, or another dispatcher got there first.
             if let clash = try await CaregiverBooking.query(on: db).filter(\.$caregiverID == caregiverID).filter(\.$block ~~ blocks)
                 .filter(\.$orderID != orderID).first() {
-                throw Self.overlap(c, clash.orderID)
+                throw Self.overlap(c, clash.orderID, gap: gap)
             }
             throw e
         }
     }
 
-    static func overlap(_ c: Caregiver, _ other: UUID) -> AppError {
-        AppError(.conflict, "order.caregiver_busy", field: "caregiverId",
-                 zh: "\(c.name)在这个时段已有另一次服务（订单 \(other.uuidString.prefix(8))），不能重叠派单", en: "\(c.name) already has another visit (order \(other.uuidString.prefix(8))) in this time")
+    static func overlap(_ c: Caregiver, _ other: UUID, gap: Int) -> AppError {
+        let zhGap = gap > 0 ? "（两次服务之间至少间隔 \(gap) 分钟）" : "", enGap = gap > 0 ? " (visits are at least \(gap) minutes apart)" : ""
+        return AppError(.conflict, "order.caregiver_busy", field: "caregiverId",
+                        zh: "\(c.name)在这个时段已有另一次服务（订单 \(other.uuidString.prefix(8))），不能重叠派单\(zhGap)",
+                        en: "\(c.name) already has another visit (order \(other.uuidString.prefix(8))) in this time\(enGap)")
     }
 
     func cancel(_ o: ServiceOrder, reason: String) async throws {

@@ -169,6 +169,8 @@ enum ServiceStrings {
         "sv_long_percent": .init(zh: "服务时长超过标准的百分之几算过长", en: "Longer than this % of the standard is too long"),
         "sv_max_hours": .init(zh: "单次服务最长小时数", en: "Longest possible visit (hours)"),
         "sv_max_window": .init(zh: "预约时段最长小时数", en: "Longest booking window (hours)"),
+        "sv_travel_gap": .init(zh: "同一护理员两次服务之间的最少路途间隔（分钟，0 表示可紧接）",
+                               en: "Least travel time between two visits of one caregiver (minutes; 0: back to back)"),
         "sv_settle_confirmed": .init(zh: "只结算老人或家属已确认的服务", en: "Settle only visits the person or family confirmed"),
         "sv_settings_root_only": .init(zh: "只有系统管理员（可调整角色权限的账号）可以修改。", en: "Only administrators (accounts that may adjust role permissions) may change them."),
     ]

@@ -133,7 +133,10 @@ enum ServicesOpenAPI {
             ("HomeServiceSettingsVersion", o([("effectiveFrom", s(nil, "date", nil, false)), ("settings", o([
                 ("visitRules", o([("toleranceMeters", number), ("shortRatio", number), ("longRatio", number), ("maxHours", number), ("overlapToleranceSeconds", number)],
                                  ["toleranceMeters", "shortRatio", "longRatio", "maxHours", "overlapToleranceSeconds"])),
-                ("returnVisitPercent", i), ("settleOnlyConfirmed", b), ("maxWindowHours", i)], ["visitRules", "returnVisitPercent", "settleOnlyConfirmed", "maxWindowHours"]))],
+                ("returnVisitPercent", i), ("settleOnlyConfirmed", b), ("maxWindowHours", i),
+                ("travelGapMinutes", .object([("type", .string("integer")), ("minimum", .int(0)), ("maximum", .int(120)),
+                                               ("description", .string("Least minutes between two visits of one caregiver; default 0"))]))],
+               ["visitRules", "returnVisitPercent", "settleOnlyConfirmed", "maxWindowHours"]))],
                                              ["effectiveFrom", "settings"])),
             ("Order", o(order, ["service", "start", "end"])),
             ("StaffOrder", o([("elderId", uuid)] + order, ["elderId", "service", "start", "end"])),
