@@ -79,6 +79,52 @@ struct AccessHardeningTests {
         }
     }
 
+    @Test("guesses sent side by side meet the count their predecessors left", arguments: TestDatabase.all)
+    func parallelGuesses(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                for i in 0..<20 { group.addTask { try await Self.signIn(app, "demo_admin", "Wrong-pass-\(i)").status } }
+                var out: [HTTPStatus] = []
+                for try await s in group { out.append(s) }
+                return out
+            }
+            #expect(statuses.filter { $0 == .unauthorized }.count == app.yiyang.throttlePolicy.freeFailures, "\(statuses.map(\.code))")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 20 - app.yiyang.throttlePolicy.freeFailures)
+            let row = try #require(try await LoginThrottle.find(LoginThrottles.accountKey("demo_admin"), on: app.db))
+            #expect(row.failures == app.yiyang.throttlePolicy.freeFailures, "only the guesses that were checked count")
+        }
+    }
+
+    @Test("a known device passes an office address's delay; a password reset ends every device", arguments: TestDatabase.all)
+    func devicesAndAddresses(db: TestDatabase) async throws {
+        try await withYiyang(db, config: { $0.trustProxy = true }) { app in
+            func signIn(_ name: String, _ password: String, device: String? = nil, from: String) async throws -> TestingHTTPResponse {
+                let deviceField = device.map { #","deviceToken":"\#($0)""# } ?? ""
+                return try await app.api(.POST, "/api/v1/sessions", token: nil,
+                                         json: #"{"username":"\#(name)","password":"\#(password)"\#(deviceField)}"#,
+                                         headers: ["X-Forwarded-For": "\(from), 10.1.1.1"])
+            }
+            let first = try await signIn("demo_assessor", DemoData.password, from: "203.0.113.9")
+            let device = try first.content.decode(SessionsAPI.TokenAnswer.self).deviceToken
+            // The office's address is the one our proxy added (the last), whatever the client wrote before it.
+            for i in 0..<app.yiyang.throttlePolicy.freeFailuresPerAddress {
+                _ = try await signIn("guess.\(i)", "Wrong-pass-1", from: "198.51.100.\(i)")
+            }
+            #expect(try await signIn("someone.else", "Wrong-pass-1", from: "198.51.100.77").status == .tooManyRequests)
+            #expect(try await signIn("demo_assessor", DemoData.password, device: device, from: "1.2.3.4").status == .created)
+
+            // After a reset the old device is a new one: others' failures on the name bind it again.
+            let admin = try await app.token("demo_admin")
+            let target = try await app.user("demo_assessor")
+            let reset = try await app.api(.POST, "/api/v1/users/\(target.id!)/password-reset", token: admin)
+            let temporary = try reset.content.decode(UsersAPI.ResetAnswer.self).temporaryPassword
+            _ = try await app.api(.DELETE, "/api/v1/sessions/current", token: admin)
+            try await LoginThrottle.query(on: app.db).delete()
+            for i in 1...5 { _ = try await Self.signIn(app, "demo_assessor", "Wrong-pass-\(i)") }
+            #expect(try await signIn("demo_assessor", temporary, device: device, from: "1.2.3.4").status == .tooManyRequests)
+        }
+    }
+
     @Test("the web sign-in sets a device cookie and the profile lists the failed attempts", arguments: TestDatabase.all)
     func failedAttemptsShownToOwner(db: TestDatabase) async throws {
         try await withYiyang(db) { app in
@@ -159,8 +205,14 @@ struct AccessHardeningTests {
                 #expect(res.apiError?.field == "name")
                 #expect(res.body.string.contains(rule), "\(rule): \(res.body.string)")
             }
-            // Names as they are written stay welcome.
-            for (i, name) in ["买买提·艾力", "欧阳 娜娜", "李〇"].enumerated() {
+            // A name stored before these rules does not block correcting the rest of the record.
+            let old = try await app.makeElder("王淑芬", id: makeID("130102", "19500101", 41), region: "130102001001")
+            old.name = "王淑芬2"
+            try await old.save(on: app.db)
+            let fixed = try await app.api(.PATCH, "/api/v1/elders/\(old.id!)", token: token, json: #"{"notes":"电话已核实"}"#)
+            #expect(fixed.status == .ok, "\(fixed.body.string)")
+            // Names as they are written stay welcome, private-use rare characters too.
+            for (i, name) in ["买买提·艾力", "欧阳 娜娜", "李〇", "王\u{E000}"].enumerated() {
                 #expect(try await register(name, makeID("130102", "19500101", 20 + i)).status == .created, "\(name)")
             }
 
@@ -298,9 +350,15 @@ struct AccessHardeningTests {
             #expect(try await Elder.query(on: app.db).count() == before)
             let transfers = try await ElderTransfer.query(on: app.db).all()
             #expect(transfers.count == 1, "asking twice is one request")
-            let requested = try #require(try await app.auditActions(.elderTransferRequested).first)
-            #expect(requested.regionCode == "130102001001")
-            #expect(requested.actorRegionCode == "130102002000")
+            // The holder's region reads which record was asked for; the asking region only its request.
+            let requested = try await app.auditActions(.elderTransferRequested)
+            #expect(requested.count == 2)
+            let holderEntry = try #require(requested.first { $0.regionCode == "130102001001" })
+            #expect(holderEntry.actorRegionCode == nil, "the asking region must not read where the person lives")
+            #expect(holderEntry.afterJSON?.contains(person.id!.uuidString) == true)
+            let askerEntry = try #require(requested.first { $0.regionCode == "130102002000" })
+            #expect(askerEntry.afterJSON?.contains(person.id!.uuidString) == false)
+            #expect(askerEntry.afterJSON?.contains("130102001001") == false)
 
             let outgoing = try await app.api(.GET, "/api/v1/elder-transfers", token: asking)
             let seenByAsker = try outgoing.content.decode([ElderTransfersAPI.TransferView].self)
@@ -320,6 +378,9 @@ struct AccessHardeningTests {
             let noReason = try await app.api(.POST, "/api/v1/elder-transfers/\(tid)/decline", token: holder, json: "{}")
             #expect(noReason.status == .unprocessableEntity)
             #expect(noReason.apiError?.field == "note")
+            // A third region asked as well: once the record moves, its request is answered too.
+            let third = try await ElderTransfers.request(person, to: "130108001001", idNumber: id, nameGiven: "郑桂芳", via: "api",
+                                                         trail: AuditTrail(command: "test"), on: app.db)
             let accepted = try await app.api(.POST, "/api/v1/elder-transfers/\(tid)/accept", token: holder, json: "{}")
             #expect(accepted.status == .ok, "\(accepted.body.string)")
             #expect(try await Elder.find(person.id!, on: app.db)?.residenceRegion == "130102002001")
@@ -327,6 +388,7 @@ struct AccessHardeningTests {
             let history = try await ElderChange.query(on: app.db).filter(\.$elderID == person.id!).filter(\.$field == "residenceRegion").all()
             #expect(history.count == 1)
             #expect(try await app.auditActions(.elderTransferAccepted).count == 1)
+            #expect(try await ElderTransfer.find(third.id!, on: app.db)?.status == "declined")
             let again = try await app.api(.POST, "/api/v1/elder-transfers/\(tid)/accept", token: holder, json: "{}")
             #expect(again.status == .conflict)
             #expect(again.apiError?.code == "elder_transfer.decided")
@@ -337,10 +399,24 @@ struct AccessHardeningTests {
             let csv = "姓名,身份证号,户籍地区划代码\n冯淑贞,\(other),130102002001\n"
             let dry = try await app.api(.POST, "/api/v1/elders/import?dryRun=true", token: asking, headers: ["Content-Type": "text/csv"], body: csv)
             #expect(try dry.content.decode(RosterImporter.Report.self).errors.first?.rule == "id_number.registered_elsewhere")
-            #expect(try await ElderTransfer.query(on: app.db).count() == 1)
+            #expect(try await ElderTransfer.query(on: app.db).count() == 2)
             let real = try await app.api(.POST, "/api/v1/elders/import", token: asking, headers: ["Content-Type": "text/csv"], body: csv)
             #expect(try real.content.decode(RosterImporter.Report.self).rejected == 1)
-            #expect(try await ElderTransfer.query(on: app.db).count() == 2)
+            #expect(try await ElderTransfer.query(on: app.db).count() == 3)
+            let reimport = try await app.api(.POST, "/api/v1/elders/import", token: asking, headers: ["Content-Type": "text/csv"], body: csv)
+            #expect(reimport.status == .ok, "asking again in a roster is the same request, not a failed batch")
+            #expect(try await ElderTransfer.query(on: app.db).count() == 3)
+
+            // Typing a number held elsewhere into an existing record asks the same way.
+            let mine = try await app.makeElder("卫淑敏", id: makeID("130102", "19420707", 55), region: "130102002001")
+            let foreignNumber = makeID("130102", "19420707", 57)
+            try await app.makeElder("卫淑敏", id: foreignNumber, region: "130102001001")
+            let retyped = try await app.api(.PATCH, "/api/v1/elders/\(mine.id!)", token: asking, json: #"{"idNumber":"\#(foreignNumber)"}"#)
+            #expect(retyped.status == .conflict)
+            #expect(retyped.apiError?.code == "id_number.registered_elsewhere")
+            #expect(try await ElderTransfer.query(on: app.db).count() == 4)
+            let dryEntry = try #require(try await app.auditActions(.eldersImported).first { $0.afterJSON?.contains(#""dryRun":true"#) == true })
+            #expect(dryEntry.afterJSON?.contains(CitizenID.mask(other)) == true, "the dry run's entry names what it told")
 
             // The page: the holder decides there too.
             let browser = Browser(app)
@@ -389,6 +465,20 @@ struct AccessHardeningTests {
             #expect(seen.status == .ok)
             let scope = RegionScope(region: RegionCode("130102000000")!)
             #expect(try await scope.query(AuditEntry.self, on: app.db).filter(\.$id == entry.id!).count() == 1)
+
+            // A home of one township takes in a person of another: the person's township reads it in its log.
+            let home = Institution()
+            home.regionCode = "130102002000"; home.name = "青园颐养院"; home.creditCode = "52130102MJ0000001X"; home.operatorKind = "private"
+            home.address = ""; home.accountMasked = ""; home.active = true; home.createdBy = "x"
+            try await home.create(on: app.db)
+            let resident = try await app.makeElder("陈淑华", id: makeID("130102", "19400303", 43), region: "130102001001")
+            let bureau = try await app.token("demo_county")
+            let admitted = try await app.api(.POST, "/api/v1/institutions/\(home.id!)/residents", token: bureau,
+                                             json: #"{"elderId":"\#(resident.id!)","admittedOn":"\#(CalendarDate.today())"}"#)
+            #expect(admitted.status == .created, "\(admitted.body.string)")
+            let changed = try #require(try await app.auditActions(.elderUpdated).first { $0.entityID == resident.id!.uuidString })
+            #expect(changed.regionCode == "130102001001")
+            #expect(changed.actorRegionCode == "130102000000")
         }
     }
 }

@@ -54,6 +54,7 @@ struct LoginThrottles {
 
     static func accountKey(_ username: String) -> String { "account:" + username }
     static func addressKey(_ address: String) -> String { "address:" + address }
+    static func deviceKey(_ username: String, nonce: String) -> String { "device:" + username + ":" + nonce }
 
     func load(_ key: String) async throws -> LoginThrottle? { try await LoginThrottle.find(key, on: db) }
 
@@ -62,46 +63,118 @@ struct LoginThrottles {
         row.map { policy.wait($0.state, now: now.timeIntervalSince1970) } ?? 0
     }
 
-    /// Counts a wrong password (or an unknown name) against a key.
+    /// Counts a wrong password (or an unknown name) against a key. The count is added in one
+    /// statement, so failures sent side by side (from other instances too) are all counted and
+    /// the first failure of two at once does not collide on the key.
     @discardableResult
     func fail(_ key: String, free: Int, address: String, now: Date) async throws -> LoginThrottle {
-        let row = try await load(key) ?? { let r = LoginThrottle(); r.id = key; r.failures = 0; return r }()
-        let next = policy.afterFailure(row.state, now: now.timeIntervalSince1970, free: free)
-        row.failures = next.failures
-        row.lastFailureAt = next.lastFailure.map { Date(timeIntervalSince1970: $0) }
-        row.waitUntil = next.waitUntil.map { Date(timeIntervalSince1970: $0) }
-        row.lastAddress = address
-        try await row.save(on: db)
+        let sql = db as! any SQLDatabase
+        let cutoff = now.addingTimeInterval(-Double(policy.forgetAfterSeconds))
+        let row = try await sql.raw("""
+            INSERT INTO login_throttles (\(ident: "key"), failures, last_failure_at, last_address)
+            VALUES (\(bind: key), 1, \(bind: now), \(bind: address))
+            ON CONFLICT (\(ident: "key")) DO UPDATE SET
+                failures = CASE WHEN login_throttles.last_failure_at < \(bind: cutoff) THEN 1 ELSE login_throttles.failures + 1 END,
+                last_failure_at = excluded.last_failure_at, last_address = excluded.last_address
+            RETURNING failures
+            """).first()
+        let failures = try row?.decode(column: "failures", as: Int.self) ?? 1
+        let delay = policy.delay(afterFailures: failures, free: free)
+        let until: Date? = delay > 0 ? now.addingTimeInterval(Double(delay)) : nil
+        // A later failure's wait is never shortened by an earlier one written after it.
+        try await sql.raw("""
+            UPDATE login_throttles SET wait_until = \(bind: until)
+            WHERE \(ident: "key") = \(bind: key) AND (wait_until IS NULL OR wait_until < \(bind: until ?? now))
+            """).run()
         // Counts nobody has added to for a day are forgotten anyway: unknown names typed by a
         // script do not pile up.
-        let cutoff = now.addingTimeInterval(-Double(policy.forgetAfterSeconds))
         try await LoginThrottle.query(on: db).filter(\.$lastFailureAt < cutoff).delete()
-        return row
+        let counted = LoginThrottle()
+        counted.id = key
+        counted.failures = failures
+        counted.lastFailureAt = now
+        counted.waitUntil = until
+        counted.lastAddress = address
+        return counted
     }
 
     func clear(_ key: String) async throws {
         try await LoginThrottle.query(on: db).filter(\.$id == key).delete()
     }
+
+    /// After a reset: the name's delay and every device's count go.
+    func clearAccount(_ username: String) async throws {
+        try await clear(Self.accountKey(username))
+        try await LoginThrottle.query(on: db).filter(\.$id, .custom("LIKE"), LikePattern.escaped("device:" + username + ":") + "%").delete()
+    }
+}
+
+/// Takes the sign-in attempts on one key one at a time, on this instance. Attempts on different
+/// keys go side by side; a key's queue is dropped once empty.
+actor LoginAttemptGate {
+    private var busy: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    func serialize<T: Sendable>(_ key: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        await enter(key)
+        do {
+            let value = try await body()
+            leave(key)
+            return value
+        } catch {
+            leave(key)
+            throw error
+        }
+    }
+
+    private func enter(_ key: String) async {
+        if busy[key] == nil { busy[key] = []; return }
+        await withCheckedContinuation { busy[key]!.append($0) }
+    }
+
+    private func leave(_ key: String) {
+        guard var waiting = busy[key], !waiting.isEmpty else { busy[key] = nil; return }
+        let next = waiting.removeFirst()
+        busy[key] = waiting
+        next.resume()
+    }
+}
+
+extension Application {
+    private struct LoginAttemptGateKey: StorageKey { typealias Value = LoginAttemptGate }
+
+    var loginAttemptGate: LoginAttemptGate {
+        if let gate = storage[LoginAttemptGateKey.self] { return gate }
+        let gate = LoginAttemptGate()
+        storage[LoginAttemptGateKey.self] = gate
+        return gate
+    }
 }
 
 /// A device an account has signed in from before: a cookie on the web, a token the API client
-/// keeps. Someone else's wrong passwords slow down the account's name, but not its owner on a
-/// device the owner has used. Stateless: the name, a random part and their HMAC.
+/// keeps. Stateless: a random part and the HMAC of the name, the random part and the account's
+/// current password hash, so a password change or reset ends every device at once.
 enum KnownDevice {
     static let cookie = "yiyang_device"
     static let maxAge = 365 * 86_400
 
-    static func issue(username: String, key: Data) -> String {
+    static func issue(username: String, epoch: String, key: Data) -> String {
         let nonce = SessionSecrets.newToken()
-        return nonce + "." + SessionSecrets.hash("device:" + username + ":" + nonce, key: key)
+        return nonce + "." + mac(username: username, nonce: nonce, epoch: epoch, key: key)
     }
 
-    static func verify(_ token: String?, username: String, key: Data) -> Bool {
-        guard let token, let dot = token.firstIndex(of: ".") else { return false }
+    /// The token's random part when it is a device of this account as it stands, else nil.
+    static func verify(_ token: String?, username: String, epoch: String?, key: Data) -> String? {
+        guard let token, let epoch, let dot = token.firstIndex(of: ".") else { return nil }
         let nonce = String(token[..<dot])
-        let mac = String(token[token.index(after: dot)...])
-        let expected = SessionSecrets.hash("device:" + username + ":" + nonce, key: key)
+        let given = String(token[token.index(after: dot)...])
+        let expected = mac(username: username, nonce: nonce, epoch: epoch, key: key)
         // Compared in constant time: the check must not leak how much of a guess was right.
-        return mac.utf8.count == expected.utf8.count && zip(mac.utf8, expected.utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        guard given.utf8.count == expected.utf8.count,
+              zip(given.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
+        return nonce
+    }
+
+    private static func mac(username: String, nonce: String, epoch: String, key: Data) -> String {
+        SessionSecrets.hash("device:" + username + ":" + nonce + ":" + epoch, key: key)
     }
 }

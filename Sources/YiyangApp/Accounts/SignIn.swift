@@ -34,55 +34,80 @@ enum SignIn {
         let config = req.application.yiyang
         let policy = config.throttlePolicy
         let throttles = LoginThrottles(db: req.db, policy: policy)
-        let now = Date()
-        let accountKey = LoginThrottles.accountKey(username), addressKey = LoginThrottles.addressKey(req.clientAddress)
-        let accountRow = try await throttles.load(accountKey)
-        let knownDevice = KnownDevice.verify(deviceToken, username: username, key: req.application.secret.bytes)
-        // The name's delay binds everyone but its owner on a device they signed in from before;
-        // the address's delay binds whoever sends from it. Both are decided before the name is
-        // looked up, so a delay says nothing about whether the name exists.
-        let wait = max(throttles.wait(try await throttles.load(addressKey), now: now), knownDevice ? 0 : throttles.wait(accountRow, now: now))
         let user = try await User.query(on: req.db).filter(\.$username == username).first()
-        let actorOverride: (id: UUID?, username: String, roles: String) = (user?.id, username, "")
-        if wait > 0 {
-            try await AuditLog.record(on: req, action: .loginFailed, entityType: "user", entityID: user?.id?.uuidString,
-                                      region: user?.regionCode ?? RegionCode.root.value, after: ["reason": "throttled", "wait": String(wait)],
-                                      actorOverride: actorOverride)
-            throw throttledError(seconds: wait)
-        }
-        let ok: Bool
-        if let user {
-            ok = (try? await req.password.async.verify(password, created: user.passwordHash)) ?? false
-        } else {
-            // Spend the time a hash check costs, so timing does not tell which usernames exist.
-            _ = try? await req.password.async.verify(password, created: dummyHash(req))
-            ok = false
-        }
-        guard ok, let user else {
-            let account = try await throttles.fail(accountKey, free: policy.freeFailures, address: req.clientAddress, now: now)
-            try await throttles.fail(addressKey, free: policy.freeFailuresPerAddress, address: req.clientAddress, now: now)
-            if let user {
-                // Mirrored on the account, so its administrator sees that it is being slowed down.
-                user.failedLogins = account.failures
-                user.lockedUntil = account.waitUntil
-                try await user.save(on: req.db)
+        // A device the owner signed in from before, with the password of now: it has a delay of
+        // its own, so others' wrong passwords slow the name down but not the owner there, and a
+        // stolen device cookie still guesses slowly. A password change or reset ends every device.
+        let device = KnownDevice.verify(deviceToken, username: username, epoch: user?.passwordHash, key: req.application.secret.bytes)
+        let accountKey = LoginThrottles.accountKey(username)
+        let key = device.map { LoginThrottles.deviceKey(username, nonce: $0) } ?? accountKey
+        // Attempts on one key are taken one at a time on this instance, so a burst of parallel
+        // guesses meets the count its predecessors left; counts themselves are added atomically.
+        return try await req.application.loginAttemptGate.serialize(key) {
+            let now = Date()
+            let addressKey = LoginThrottles.addressKey(req.clientAddress)
+            let accountRow = try await throttles.load(accountKey)
+            let keyRow = device == nil ? accountRow : try await throttles.load(key)
+            // Decided before the password is checked, and alike whether the name exists.
+            let addressWait = device == nil ? throttles.wait(try await throttles.load(addressKey), now: now) : 0
+            let wait = max(addressWait, throttles.wait(keyRow, now: now))
+            let actorOverride: (id: UUID?, username: String, roles: String) = (user?.id, username, "")
+            if wait > 0 {
+                try await AuditLog.record(on: req, action: .loginFailed, entityType: "user", entityID: user?.id?.uuidString,
+                                          region: user?.regionCode ?? RegionCode.root.value,
+                                          after: ["reason": "throttled", "wait": String(wait)], actorOverride: actorOverride)
+                throw throttledError(seconds: wait)
             }
-            try await AuditLog.record(on: req, action: .loginFailed, entityType: "user", entityID: user?.id?.uuidString,
-                                      region: user?.regionCode ?? RegionCode.root.value,
-                                      after: ["reason": user == nil ? "unknown_user" : "wrong_password", "failures": String(account.failures)],
-                                      actorOverride: actorOverride)
-            throw wrongCredentials
+            let ok: Bool
+            if let user {
+                ok = (try? await req.password.async.verify(password, created: user.passwordHash)) ?? false
+            } else {
+                // Spend the time a hash check costs, so timing does not tell which usernames exist.
+                _ = try? await req.password.async.verify(password, created: dummyHash(req))
+                ok = false
+            }
+            guard ok, let user else {
+                let counted = try await throttles.fail(key, free: policy.freeFailures,
+                                                       address: req.clientAddress, now: now)
+                if device == nil {
+                    try await throttles.fail(addressKey, free: policy.freeFailuresPerAddress, address: req.clientAddress, now: now)
+                }
+                if let user, device == nil {
+                    // Mirrored on the account, so its administrator sees that it is being slowed down.
+                    user.failedLogins = counted.failures
+                    user.lockedUntil = counted.waitUntil
+                    try await user.save(on: req.db)
+                }
+                try await AuditLog.record(on: req, action: .loginFailed, entityType: "user", entityID: user?.id?.uuidString,
+                                          region: user?.regionCode ?? RegionCode.root.value,
+                                          after: ["reason": user == nil ? "unknown_user" : "wrong_password", "failures": String(counted.failures),
+                                                  "device": device == nil ? "new" : "known"],
+                                          actorOverride: actorOverride)
+                throw wrongCredentials
+            }
+            return try await opened(user, kind: kind, device: device, deviceToken: deviceToken, accountRow: accountRow,
+                                    throttles: throttles, key: key, now: now, req: req)
         }
+    }
+
+    /// The right password: the session, the device token, and what the owner should know.
+    private static func opened(_ user: User, kind: AuthSession.Kind, device: String?, deviceToken: String?, accountRow: LoginThrottle?,
+                               throttles: LoginThrottles, key: String, now: Date, req: Request) async throws -> Opened {
+        let config = req.application.yiyang
+        let policy = config.throttlePolicy
         guard user.enabled else {
             try await AuditLog.record(on: req, action: .loginFailed, entityType: "user", entityID: user.id?.uuidString,
                                       region: user.regionCode, after: ["reason": "disabled"], actorOverride: (user.id, user.username, ""))
             throw AppError(.forbidden, "auth.account_disabled", zh: "此账号已停用，请联系管理员", en: "This account is disabled; contact your administrator")
         }
+        // Others' failures on the name since the owner last signed in. On a known device the name's
+        // delay stays for the others; from a new device the owner has waited it out, and it ends.
         let notice = accountRow.flatMap { row -> FailedAttempts? in
-            guard let at = row.lastFailureAt, policy.current(row.state, now: now.timeIntervalSince1970).failures > 0 else { return nil }
+            guard let at = row.lastFailureAt, policy.current(row.state, now: now.timeIntervalSince1970).failures > 0,
+                  at > (user.lastLoginAt ?? .distantPast) else { return nil }
             return FailedAttempts(count: row.failures, lastAt: at, lastFrom: row.lastAddress ?? "")
         }
-        try await throttles.clear(accountKey)
+        try await throttles.clear(key)
         user.failedLogins = 0
         user.lockedUntil = nil
         user.lastLoginAt = now
@@ -105,8 +130,9 @@ enum SignIn {
                                           "expiresAt": ChinaTime.dateTime(session.expiresAt),
                                           "failedAttemptsBefore": String(notice?.count ?? 0)],
                                   actorOverride: (user.id, user.username, roles.map(\.rawValue).joined(separator: ",")))
-        let device = knownDevice ? deviceToken! : KnownDevice.issue(username: username, key: req.application.secret.bytes)
-        return Opened(token: token, session: session, user: user, deviceToken: device, notice: notice)
+        let keep = device != nil ? deviceToken! : KnownDevice.issue(username: user.username, epoch: user.passwordHash,
+                                                                     key: req.application.secret.bytes)
+        return Opened(token: token, session: session, user: user, deviceToken: keep, notice: notice)
     }
 
     static func throttledError(seconds: Int) -> AppError {

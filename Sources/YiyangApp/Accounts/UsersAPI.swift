@@ -197,7 +197,7 @@ enum UserChanges {
         user.lockedUntil = nil
         try await user.save(on: req.db)
         // The reset lifts the delay others' wrong passwords put on the name.
-        try await LoginThrottles(db: req.db, policy: req.application.yiyang.throttlePolicy).clear(LoginThrottles.accountKey(user.username))
+        try await LoginThrottles(db: req.db, policy: req.application.yiyang.throttlePolicy).clearAccount(user.username)
         try await SignIn.revokeAll(userID: user.requireID(), on: req.db)
         try await AuditLog.record(on: req, action: .passwordReset, entityType: "user", entityID: user.id?.uuidString,
                                   region: user.regionCode, after: ["mustChangePassword": true, "sessionsRevoked": true])

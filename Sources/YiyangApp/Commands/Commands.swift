@@ -103,7 +103,7 @@ struct ResetPasswordCommand: AsyncCommand {
         user.lockedUntil = nil
         user.enabled = true
         try await user.save(on: app.db)
-        try await LoginThrottles(db: app.db, policy: app.yiyang.throttlePolicy).clear(LoginThrottles.accountKey(user.username))
+        try await LoginThrottles(db: app.db, policy: app.yiyang.throttlePolicy).clearAccount(user.username)
         try await SignIn.revokeAll(userID: user.requireID(), on: app.db)
         try await AuditLog.recordSystem(on: app.db, actor: "cli", action: .passwordReset, entityType: "user",
                                         entityID: user.id?.uuidString, region: user.regionCode, after: ["mustChangePassword": true])

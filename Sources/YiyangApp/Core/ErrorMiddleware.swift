@@ -64,8 +64,11 @@ struct AppErrorMiddleware: AsyncMiddleware {
             return decoding(e, body: req.body.data)
         case let e as any AbortError:
             // Vapor answers a missing body with a bare 422 (or 415 without a content type): say what is missing.
+            // Empty means no bytes were sent at all; a streamed upload has no collected body and is not empty.
+            let declared = req.headers.first(name: .contentLength).flatMap(Int.init)
+            let sentNothing = declared == 0 || (declared == nil && req.headers.first(name: .transferEncoding) == nil)
             if [.unprocessableEntity, .badRequest, .unsupportedMediaType].contains(e.status), [.POST, .PUT, .PATCH].contains(req.method),
-               (req.body.data?.readableBytes ?? 0) == 0 {
+               (req.body.data?.readableBytes ?? 0) == 0, sentNothing {
                 return AppError(.badRequest, "body.empty", field: "body", zh: "请求内容为空：应为 JSON 对象",
                                 en: "The request body is empty; send a JSON object")
             }
@@ -101,7 +104,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
             if f.isEmpty {
                 // Foundation reports a number that does not fit the field's type (12.5 for a whole
                 // number of fen) without its path: valid JSON then, and the field is the one holding it.
-                if let field = fractionalNumberField(body) {
+                if let field = fractionalNumberField(body, reported: ctx.debugDescription) {
                     return AppError(.badRequest, "body.field_type", field: field, zh: "字段 \(field) 的类型不对，应为整数",
                                     en: "Field \(field) has the wrong type; expected a whole number")
                 }
@@ -113,24 +116,29 @@ struct AppErrorMiddleware: AsyncMiddleware {
         }
     }
 
-    /// The path of the first number with a fraction in a valid JSON body, or nil.
-    static func fractionalNumberField(_ body: ByteBuffer?) -> String? {
+    /// The path of the number Foundation could not fit, in a valid JSON body: the one its message
+    /// quotes (`<12.5>`) when it does, else the first number with a fraction; nil if none.
+    static func fractionalNumberField(_ body: ByteBuffer?, reported: String = "") -> String? {
         guard let body, let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView), options: [.fragmentsAllowed]) else {
             return nil
         }
-        func find(_ value: Any, _ path: String) -> String? {
+        let quoted = reported.firstRange(of: "<").flatMap { open in
+            reported[open.upperBound...].firstRange(of: ">").flatMap { Double(reported[open.upperBound..<$0.lowerBound]) }
+        }
+        func find(_ value: Any, _ path: String, _ wanted: Double?) -> String? {
             if let dict = value as? [String: Any] {
                 for key in dict.keys.sorted() {
-                    if let hit = find(dict[key]!, path.isEmpty ? key : path + "." + key) { return hit }
+                    if let hit = find(dict[key]!, path.isEmpty ? key : path + "." + key, wanted) { return hit }
                 }
             } else if let array = value as? [Any] {
-                for (i, v) in array.enumerated() { if let hit = find(v, path + "[\(i)]") { return hit } }
-            } else if let n = value as? NSNumber, n.doubleValue.rounded() != n.doubleValue {
-                return path
+                for (i, v) in array.enumerated() { if let hit = find(v, path + "[\(i)]", wanted) { return hit } }
+            } else if let n = value as? NSNumber {
+                if let wanted { return n.doubleValue == wanted ? path : nil }
+                if n.doubleValue.rounded() != n.doubleValue { return path }
             }
             return nil
         }
-        return find(json, "")
+        return quoted.flatMap { find(json, "", $0) } ?? find(json, "", nil)
     }
 
     static func jsonKind(_ body: ByteBuffer?) -> LocalizedText {

@@ -24,7 +24,8 @@ extension Request {
     }
 
     var clientAddress: String {
-        if application.yiyang.trustProxy, let f = headers.first(name: .xForwardedFor)?.split(separator: ",").first {
+        // The last address is the one our own proxy added; those before it are the client's to write.
+        if application.yiyang.trustProxy, let f = headers[.xForwardedFor].joined(separator: ",").split(separator: ",").last {
             return f.trimmingCharacters(in: .whitespaces)
         }
         return remoteAddress?.ipAddress ?? ""

@@ -99,10 +99,14 @@ struct InstitutionRegister {
     private func setArrangement(_ elder: Elder, to value: String?, on tx: any Database) async throws {
         guard elder.livingArrangement != value else { return }
         let service = ElderService(req: req, source: "institution")
-        let changes = service.changes(elderID: elder.id!, before: ["livingArrangement": elder.livingArrangement ?? ""], after: ["livingArrangement": value ?? ""])
+        let before = ["livingArrangement": elder.livingArrangement ?? ""], after = ["livingArrangement": value ?? ""]
+        let changes = service.changes(elderID: elder.id!, before: before, after: after)
         elder.livingArrangement = value
         try await elder.save(on: tx)
         for c in changes { try await c.create(on: tx) }
+        // The person's record changed: its own region reads that in its log, whatever the home's region.
+        try await AuditLog.record(on: req, db: tx, action: .elderUpdated, entityType: "elder", entityID: elder.id?.uuidString,
+                                  region: elder.residenceRegion, before: before, after: after)
     }
 
     struct DischargeInput: Content {

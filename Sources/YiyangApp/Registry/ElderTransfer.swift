@@ -77,30 +77,36 @@ struct CreateElderTransfers: AsyncMigration {
 
 /// Opening and deciding transfer requests, with their audit entries.
 enum ElderTransfers {
-    /// Opens (or finds the open) request to move `existing` into `toRegion`, audited under the
-    /// person's region and the requester's. Runs inside the caller's transaction.
+    /// Opens (or finds the open) request to move `existing` into `toRegion`, inside the caller's
+    /// transaction. Two entries: the holder's region reads which record was asked for; the asking
+    /// region reads only its own request with the masked number, never where the person lives.
     @discardableResult
     static func request(_ existing: Elder, to toRegion: String, idNumber: String, nameGiven: String, via: String,
                         trail: AuditTrail, on db: any Database) async throws -> ElderTransfer {
         let elderID = try existing.requireID()
-        if let open = try await ElderTransfer.query(on: db).filter(\.$elderID == elderID).filter(\.$toRegionCode == toRegion)
-            .filter(\.$status == ElderTransfer.Status.pending.rawValue).first() {
+        let id = UUID()
+        // Two staff asking at once, or a roster asking again: the partial unique index keeps one
+        // open request, and DO NOTHING keeps the caller's transaction (a whole import batch) alive.
+        let inserted = try await (db as! any SQLDatabase).raw("""
+            INSERT INTO elder_transfers (id, elder_id, from_region_code, to_region_code, id_masked, name_given, requested_by,
+                                         requested_via, status, created_at)
+            VALUES (\(bind: id), \(bind: elderID), \(bind: existing.residenceRegion), \(bind: toRegion), \(bind: CitizenID.mask(idNumber)),
+                    \(bind: String(nameGiven.prefix(50))), \(bind: trail.username), \(bind: via), \(bind: ElderTransfer.Status.pending.rawValue),
+                    \(bind: Date()))
+            ON CONFLICT DO NOTHING RETURNING id
+            """).all()
+        guard !inserted.isEmpty else {
+            guard let open = try await ElderTransfer.query(on: db).filter(\.$elderID == elderID).filter(\.$toRegionCode == toRegion)
+                .filter(\.$status == ElderTransfer.Status.pending.rawValue).first() else { throw AppError.notFound() }
             return open
         }
-        let t = ElderTransfer()
-        t.elderID = elderID
-        t.fromRegionCode = existing.residenceRegion
-        t.toRegionCode = toRegion
-        t.idMasked = CitizenID.mask(idNumber)
-        t.nameGiven = String(nameGiven.prefix(50))
-        t.requestedBy = trail.username
-        t.requestedVia = via
-        t.status = ElderTransfer.Status.pending.rawValue
-        try await t.create(on: db)
-        var filed = trail
-        filed.region = existing.residenceRegion
-        try await AuditLog.record(filed, on: db, action: .elderTransferRequested, entityType: "elder_transfer", entityID: t.id?.uuidString,
-                                  after: ["elder": elderID.uuidString, "to": toRegion, "via": via], actorRegion: trail.region)
+        guard let t = try await ElderTransfer.find(id, on: db) else { throw AppError.notFound() }
+        var holder = trail
+        holder.region = existing.residenceRegion
+        try await AuditLog.record(holder, on: db, action: .elderTransferRequested, entityType: "elder_transfer", entityID: id.uuidString,
+                                  after: ["elder": elderID.uuidString, "to": toRegion, "via": via])
+        try await AuditLog.record(trail, on: db, action: .elderTransferRequested, entityType: "elder_transfer", entityID: id.uuidString,
+                                  after: ["idNumber": t.idMasked, "to": toRegion, "via": via])
         return t
     }
 
@@ -133,13 +139,28 @@ enum ElderTransfers {
         }
         let elder = try await req.findScoped(Elder.self, t.elderID)
         let service = ElderService(req: req, source: "transfer")
+        let status = accept ? ElderTransfer.Status.accepted.rawValue : ElderTransfer.Status.declined.rawValue
+        let now = Date()
         try await req.db.transaction { tx in
-            t.status = accept ? ElderTransfer.Status.accepted.rawValue : ElderTransfer.Status.declined.rawValue
+            // Decided once: of an accept and a decline sent together, the second finds nothing pending.
+            let decided = try await (tx as! any SQLDatabase).raw("""
+                UPDATE elder_transfers SET status = \(bind: status), decided_by = \(bind: actor.username), decided_at = \(bind: now),
+                       decision_note = \(bind: note.isEmpty ? nil : note)
+                WHERE id = \(bind: t.id!) AND status = \(bind: ElderTransfer.Status.pending.rawValue) RETURNING id
+                """).all()
+            guard !decided.isEmpty else {
+                throw AppError(.conflict, "elder_transfer.decided", zh: "此申请已处理", en: "This request is decided already")
+            }
+            t.status = status
             t.decidedBy = actor.username
-            t.decidedAt = Date()
+            t.decidedAt = now
             t.decisionNote = note.isEmpty ? nil : note
-            try await t.save(on: tx)
             if accept {
+                // The record has moved: other regions' open requests for it are answered, not left waiting.
+                try await ElderTransfer.query(on: tx).filter(\.$elderID == t.elderID).filter(\.$id != t.id!)
+                    .filter(\.$status == ElderTransfer.Status.pending.rawValue)
+                    .set(\.$status, to: ElderTransfer.Status.declined.rawValue).set(\.$decidedBy, to: actor.username)
+                    .set(\.$decidedAt, to: now).set(\.$decisionNote, to: "档案已迁往其他地区 (moved to another region)").update()
                 let before = ElderService.snapshot(elder)
                 elder.residenceRegion = t.toRegionCode
                 try await elder.save(on: tx)

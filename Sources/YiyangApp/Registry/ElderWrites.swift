@@ -4,11 +4,11 @@ import YiyangDomain
 
 /// The writes of the registry behind both the API and the pages, each with its audit entry.
 enum ElderWrites {
-    static func validate(_ input: ElderInput, contacts: [ContactInput], req: Request) async throws -> ElderFacts {
+    static func validate(_ input: ElderInput, contacts: [ContactInput], req: Request, storedName: String? = nil) async throws -> ElderFacts {
         let (vocabulary, _) = try await RegistryVocabulary.load(on: req.db)
         var issues = ContactInput.issues(contacts)
         let facts: ElderFacts?
-        switch ElderRecord.validate(input, vocabulary: vocabulary) {
+        switch ElderRecord.validate(input, vocabulary: vocabulary, storedName: storedName) {
         case .success(let f): facts = f
         case .failure(let e): issues = e.issues + issues; facts = nil
         }
@@ -32,23 +32,32 @@ enum ElderWrites {
         let facts = try await validate(input, contacts: contacts, req: req)
         let service = ElderService(req: req, source: source)
         let scope = try req.regionScope()
-        // One person, one record: a number held by another region becomes a request to move the
-        // record here, which that region decides; the staff who typed it are told so.
-        if let found = try await service.existing(idNumber: facts.id.value), !scope.allows(found.residenceRegion) {
-            let trail = try AuditTrail(req)
-            let transfer = try await req.db.transaction { tx in
-                try await ElderTransfers.request(found, to: facts.residenceRegion.value, idNumber: facts.id.value, nameGiven: facts.name,
-                                                 via: source, trail: trail, on: tx)
-            }
-            throw ElderTransfers.registeredElsewhere(transfer)
-        }
+        try await requestTransferIfHeldElsewhere(facts, service: service, scope: scope, via: source, req: req)
         return try await service.create(facts, contacts: contacts, scope: scope)
     }
 
+    /// One person, one record: a number held by another region becomes a request to move that
+    /// record here, which that region decides (audited in both), and the staff who typed it are
+    /// told so. The same whether the number was typed for a new record or into an existing one.
+    static func requestTransferIfHeldElsewhere(_ facts: ElderFacts, service: ElderService, scope: RegionScope, via: String,
+                                               req: Request) async throws {
+        guard let found = try await service.existing(idNumber: facts.id.value), !scope.allows(found.residenceRegion) else { return }
+        let trail = try AuditTrail(req)
+        let transfer = try await req.db.transaction { tx in
+            try await ElderTransfers.request(found, to: facts.residenceRegion.value, idNumber: facts.id.value, nameGiven: facts.name,
+                                             via: via, trail: trail, on: tx)
+        }
+        throw ElderTransfers.registeredElsewhere(transfer)
+    }
+
     static func update(_ e: Elder, input: ElderInput, contacts: [ContactInput]?, req: Request, source: String) async throws {
-        let facts = try await validate(input, contacts: contacts ?? [], req: req)
+        let facts = try await validate(input, contacts: contacts ?? [], req: req, storedName: e.name)
         let before = ElderView(e)
-        let changes = try await ElderService(req: req, source: source).update(e, with: facts, contacts: contacts, scope: try req.regionScope())
+        let service = ElderService(req: req, source: source)
+        if try service.secrets(e).idNumber != facts.id.value {
+            try await requestTransferIfHeldElsewhere(facts, service: service, scope: try req.regionScope(), via: source, req: req)
+        }
+        let changes = try await service.update(e, with: facts, contacts: contacts, scope: try req.regionScope())
         if !changes.isEmpty {
             try await AuditLog.record(on: req, action: .elderUpdated, entityType: "elder", entityID: e.id?.uuidString,
                                       region: e.residenceRegion, before: before, after: ElderView(e))

@@ -40,6 +40,9 @@ final class RosterImporter: @unchecked Sendable {
         var updated: Int
         var unchanged: Int
         var rejected: Int
+        /// The numbers (masked) found registered in another region: what the import told the
+        /// importer about other regions' people, dry or not.
+        var registeredElsewhere: [String]
     }
 
     /// What each batch's audit entry keeps: the rows it covers and what it wrote.
@@ -100,7 +103,8 @@ final class RosterImporter: @unchecked Sendable {
         guard let trail = options.audit else { return }
         let summary = AuditSummary(job: report.job, file: options.fileName, dryRun: options.dryRun, batches: report.batches,
                                    imported: report.imported, updated: report.updated, unchanged: report.unchanged,
-                                   rejected: report.rejected)
+                                   rejected: report.rejected,
+                                   registeredElsewhere: report.errors.filter { $0.rule == "id_number.registered_elsewhere" }.map(\.value))
         try await AuditLog.record(trail, on: db, action: .eldersImported, entityType: "elder", entityID: options.fileName, after: summary)
     }
 

@@ -19,7 +19,13 @@ public enum PersonName {
         for scalar in raw.unicodeScalars {
             let category = scalar.properties.generalCategory
             switch category {
-            case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate, .unassigned:
+            // Private-use and not-yet-assigned code points stay allowed: rare characters (生僻字) of
+            // public-security exchange files are often private-use, and newer CJK ones may be
+            // unknown to this runtime's Unicode tables.
+            case .privateUse, .unassigned:
+                marksInARow = 0
+                continue
+            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate:
                 let code = String(format: "U+%04X", scalar.value)
                 return fail("name.invisible_character", "姓名含有不可见或控制字符（\(code)），请重新输入",
                             "The name holds an invisible or control character (\(code)); type it again")

@@ -68,7 +68,11 @@ public enum ElderRecord {
 
     static let listSeparators: Set<Character> = [",", "，", "、", ";", "；", "|", "/"]
 
-    public static func validate(_ input: ElderInput, vocabulary: Vocabulary, today: CalendarDate = .today()) -> Result<ElderFacts, ValidationIssues> {
+    /// `storedName`: the record's name as stored, on an update. A name stored before the name
+    /// rules were made is not refused again while nobody changes it, so the rest of the record
+    /// can still be corrected.
+    public static func validate(_ input: ElderInput, vocabulary: Vocabulary, today: CalendarDate = .today(),
+                                storedName: String? = nil) -> Result<ElderFacts, ValidationIssues> {
         var issues: [ValidationIssue] = []
         func fail(_ field: String, _ rule: String, _ zh: String, _ en: String) {
             issues.append(ValidationIssue(field: field, rule: rule, message: LocalizedText(zh: zh, en: en)))
@@ -76,7 +80,7 @@ public enum ElderRecord {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty { fail("name", "name.required", "姓名不能为空", "Name is required") }
         else if name.count > 50 { fail("name", "name.length", "姓名不能超过 50 个字", "Name must be at most 50 characters") }
-        else if let issue = PersonName.issue(name, field: "name") { issues.append(issue) }
+        else if name != storedName, let issue = PersonName.issue(name, field: "name") { issues.append(issue) }
 
         var id: CitizenID? = nil
         switch CitizenID.parse(input.idNumber, today: today) {
