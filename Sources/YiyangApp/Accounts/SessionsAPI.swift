@@ -30,7 +30,8 @@ struct SessionsAPI: RouteCollection {
 
     @Sendable func create(req: Request) async throws -> Response {
         let body = try req.content.decode(SignInBody.self)
-        let opened = try await SignIn.open(username: body.username, password: body.password, kind: .api, deviceToken: body.deviceToken, on: req)
+        let opened = try await SignIn.open(username: body.username, password: body.password, kind: .api,
+                                           deviceToken: body.deviceToken, on: req)
         let roles = try await PermissionLookup.roles(of: opened.user.requireID(), on: req.db)
         let answer = TokenAnswer(token: opened.token, expiresAt: opened.session.expiresAt,
                                  user: AccountService.view(opened.user, roles: roles), deviceToken: opened.deviceToken,

@@ -80,7 +80,8 @@ enum SignIn {
                 }
                 try await AuditLog.record(on: req, action: .loginFailed, entityType: "user", entityID: user?.id?.uuidString,
                                           region: user?.regionCode ?? RegionCode.root.value,
-                                          after: ["reason": user == nil ? "unknown_user" : "wrong_password", "failures": String(counted.failures),
+                                          after: ["reason": user == nil ? "unknown_user" : "wrong_password",
+                                                  "failures": String(counted.failures),
                                                   "device": device == nil ? "new" : "known"],
                                           actorOverride: actorOverride)
                 throw wrongCredentials
@@ -98,7 +99,8 @@ enum SignIn {
         guard user.enabled else {
             try await AuditLog.record(on: req, action: .loginFailed, entityType: "user", entityID: user.id?.uuidString,
                                       region: user.regionCode, after: ["reason": "disabled"], actorOverride: (user.id, user.username, ""))
-            throw AppError(.forbidden, "auth.account_disabled", zh: "此账号已停用，请联系管理员", en: "This account is disabled; contact your administrator")
+            throw AppError(.forbidden, "auth.account_disabled", zh: "此账号已停用，请联系管理员",
+                           en: "This account is disabled; contact your administrator")
         }
         // Others' failures on the name since the owner last signed in. On a known device the name's
         // delay stays for the others; from a new device the owner has waited it out, and it ends.
@@ -136,7 +138,8 @@ enum SignIn {
     }
 
     static func throttledError(seconds: Int) -> AppError {
-        let shown = seconds >= 120 ? (zh: "\((seconds + 59) / 60) 分钟", en: "\((seconds + 59) / 60) minutes") : (zh: "\(seconds) 秒", en: "\(seconds) seconds")
+        let minutes = (seconds + 59) / 60
+        let shown = seconds >= 120 ? (zh: "\(minutes) 分钟", en: "\(minutes) minutes") : (zh: "\(seconds) 秒", en: "\(seconds) seconds")
         return AppError(.tooManyRequests, "auth.throttled",
                         zh: "登录失败次数过多，请 \(shown.zh)后再试", en: "Too many failed sign-ins; try again in \(shown.en)")
     }

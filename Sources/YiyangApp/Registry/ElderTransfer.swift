@@ -67,7 +67,9 @@ struct CreateElderTransfers: AsyncMigration {
         try await sql.raw("CREATE INDEX elder_transfers_from_idx ON elder_transfers (from_region_code)").run()
         try await sql.raw("CREATE INDEX elder_transfers_to_idx ON elder_transfers (to_region_code)").run()
         // Asking twice for the same move is one request, even from two staff at once.
-        try await sql.raw("CREATE UNIQUE INDEX elder_transfers_one_open ON elder_transfers (elder_id, to_region_code) WHERE status = 'pending'").run()
+        try await sql.raw("""
+            CREATE UNIQUE INDEX elder_transfers_one_open ON elder_transfers (elder_id, to_region_code) WHERE status = 'pending'
+            """).run()
     }
 
     func revert(on database: any Database) async throws {
@@ -91,7 +93,8 @@ enum ElderTransfers {
             INSERT INTO elder_transfers (id, elder_id, from_region_code, to_region_code, id_masked, name_given, requested_by,
                                          requested_via, status, created_at)
             VALUES (\(bind: id), \(bind: elderID), \(bind: existing.residenceRegion), \(bind: toRegion), \(bind: CitizenID.mask(idNumber)),
-                    \(bind: String(nameGiven.prefix(50))), \(bind: trail.username), \(bind: via), \(bind: ElderTransfer.Status.pending.rawValue),
+                    \(bind: String(nameGiven.prefix(50))), \(bind: trail.username), \(bind: via),
+                    \(bind: ElderTransfer.Status.pending.rawValue),
                     \(bind: Date()))
             ON CONFLICT DO NOTHING RETURNING id
             """).all()
@@ -127,7 +130,8 @@ enum ElderTransfers {
         let actor = try req.require(.registryEdit)
         // Only the region holding the record decides; the requester's region only reads.
         guard try req.regionScope().allows(t.fromRegionCode) else {
-            throw AppError(.forbidden, "elder_transfer.not_yours", zh: "只有登记地可以处理迁入申请", en: "Only the registering region decides a transfer")
+            throw AppError(.forbidden, "elder_transfer.not_yours", zh: "只有登记地可以处理迁入申请",
+                           en: "Only the registering region decides a transfer")
         }
         guard t.status == ElderTransfer.Status.pending.rawValue else {
             throw AppError(.conflict, "elder_transfer.decided", zh: "此申请已处理", en: "This request is decided already")
