@@ -481,6 +481,63 @@ struct AccessHardeningTests {
             #expect(changed.actorRegionCode == "130102000000")
         }
     }
+
+    @Test("only a platform-level administrator adds to the platform-wide reference code lists", arguments: TestDatabase.all)
+    func referenceCodesArePlatformWide(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            try await app.makeUser("township.admin", roles: [.admin], region: "130102001000")
+            let local = try await app.token("township.admin")
+            let code = #"{"kind":"living_arrangement","code":"with_neighbours","nameZh":"与邻居同住","nameEn":"With neighbours"}"#
+            let refused = try await app.api(.POST, "/api/v1/reference-codes", token: local, json: code)
+            #expect(refused.status == .forbidden)
+            #expect(refused.apiError?.code == "reference_codes.platform_only")
+            #expect(refused.apiError?.message.contains("全平台") == true)
+            #expect(try await app.auditActions(.referenceCodeAdded).isEmpty)
+            let listed = try await app.api(.GET, "/api/v1/reference-codes?kind=living_arrangement", token: local)
+            #expect(listed.status == .ok)
+            #expect(!listed.body.string.contains("with_neighbours"))
+
+            // The city is the top of the demo's tree.
+            let city = try await app.token("demo_admin")
+            let done = try await app.api(.POST, "/api/v1/reference-codes", token: city, json: code)
+            #expect(done.status == .created, "\(done.body.string)")
+            #expect(try await app.auditActions(.referenceCodeAdded).count == 1)
+            let now = try await app.api(.GET, "/api/v1/reference-codes?kind=living_arrangement", token: local)
+            #expect(now.body.string.contains("with_neighbours"), "the township reads what the platform added")
+        }
+    }
+
+    @Test("the roles page is read-only, with the reason, for an administrator below the platform level", arguments: TestDatabase.all)
+    func rolesPageReadOnlyBelowPlatform(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            try await app.makeUser("township.admin", roles: [.admin], region: "130102001000")
+            let township = Browser(app)
+            try await township.signIn("township.admin")
+            let page = try await township.get("/roles")
+            #expect(page.status == .ok)
+            #expect(!page.body.string.contains(#"name="grant[]""#), "no checkboxes")
+            #expect(!page.body.string.contains(#"type="submit" class="button primary""#), "no save button")
+            #expect(page.body.string.contains("roles-platform-only"))
+            #expect(page.body.string.contains("只能由平台级（最高一级区划）管理员修改"))
+            #expect(page.body.string.contains("✔"), "the table is still shown")
+            // A save sent anyway is refused, and nothing changes.
+            let before = try await RoleTable.load(on: app.db).map { "\($0.0.rawValue):\($0.1.map(\.rawValue).sorted())" }
+            // The form as the page would send it: today's table, with one permission more for volunteers.
+            let table = try await RoleTable.load(on: app.db)
+            let extra = try #require(Permission.allCases.first { !(table.first { $0.0 == .volunteer }?.1.contains($0) ?? true) })
+            let grants = table.flatMap { role, perms in perms.map { ("grant[]", "\(role.rawValue):\($0.rawValue)") } }
+            let save = try await township.post("/roles", grants + [("grant[]", "volunteer:\(extra.rawValue)")])
+            #expect(save.status == .forbidden)
+            #expect(try await RoleTable.load(on: app.db).map { "\($0.0.rawValue):\($0.1.map(\.rawValue).sorted())" } == before)
+
+            let city = Browser(app)
+            try await city.signIn("demo_admin")
+            let editable = try await city.get("/roles")
+            #expect(editable.status == .ok)
+            #expect(editable.body.string.contains(#"name="grant[]""#))
+            #expect(!editable.body.string.contains("roles-platform-only"))
+        }
+    }
 }
 
 /// A whole number in a JSON object of mixed values, for reading audit entries in tests.

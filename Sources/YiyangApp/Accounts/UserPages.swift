@@ -243,12 +243,15 @@ struct RolePages: RouteCollection {
     struct Cell: Encodable { var key: String; var on: Bool; var label: String }
     struct Row: Encodable { var code: String; var name: String; var cells: [Cell] }
     struct Col: Encodable { var code: String; var name: String }
-    struct Matrix: Encodable { var roles: [Col]; var rows: [Row]; var canEdit: Bool }
+    struct Matrix: Encodable { var roles: [Col]; var rows: [Row]; var canEdit: Bool; var platformOnly: Bool }
 
     @Sendable func matrix(req: Request) async throws -> Response {
         let actor = try req.require(.usersView)
         let l = req.locale
         let table = try await RoleTable.load(on: req.db)
+        // The table is platform-wide: RoleTable.replace refuses an admin below the top region, so
+        // such an admin sees it read-only, with the reason, rather than a form whose save fails.
+        let canEdit = actor.has(.rolesManage) ? try await PlatformLevel.isPlatformWide(actor.region, on: req.db) : false
         let rows = Permission.allCases.map { p in
             Row(code: p.rawValue, name: p.name.text(l), cells: table.map { role, perms in
                 Cell(key: "\(role.rawValue):\(p.rawValue)", on: perms.contains(p), label: "\(role.name.text(l)) · \(p.name.text(l))")
@@ -256,7 +259,7 @@ struct RolePages: RouteCollection {
         }
         return try await WebPage.render("roles", title: UIStrings.text("roles_title", l), Matrix(
             roles: table.map { Col(code: $0.0.rawValue, name: $0.0.name.text(l)) }, rows: rows,
-            canEdit: actor.has(.rolesManage)), req: req)
+            canEdit: canEdit, platformOnly: actor.has(.rolesManage) && !canEdit), req: req)
     }
 
     struct Form: Content { var grant: [String]? }

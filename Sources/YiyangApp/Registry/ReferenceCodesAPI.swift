@@ -22,6 +22,13 @@ struct ReferenceCodesAPI: RouteCollection {
 
     @Sendable func create(req: Request) async throws -> Response {
         let actor = try req.require(.rolesManage)
+        // The code lists are one for the whole platform (every county's registry reads them): only
+        // an administrator at the top region may add to them, as with the permission table.
+        guard try await PlatformLevel.isPlatformWide(actor.region, on: req.db) else {
+            throw AppError(.forbidden, "reference_codes.platform_only",
+                           zh: "代码表对全平台生效，只能由平台级（最高一级区划）管理员添加",
+                           en: "The code lists apply to the whole platform; only an administrator at the top region may add to them")
+        }
         let body = try req.content.decode(CodeView.self)
         var issues: [ValidationIssue] = []
         if ReferenceCode.Kind(rawValue: body.kind) == nil {

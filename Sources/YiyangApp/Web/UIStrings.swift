@@ -93,6 +93,7 @@ enum UIStrings {
         "roles_title": .init(zh: "角色与权限", en: "Roles and permissions"),
         "roles_intro": .init(zh: "每个角色能做什么由此表决定；修改后立即生效并记入审计日志。", en: "This table decides what each role may do; changes apply at once and are audited."),
         "roles_permission": .init(zh: "权限", en: "Permission"),
+        "roles_platform_only": .init(zh: "此表对全平台生效，只能由平台级（最高一级区划）管理员修改；您可以查看。", en: "This table applies to the whole platform and only an administrator at the top region may change it; you may view it."),
         "audit_title": .init(zh: "审计日志", en: "Audit log"),
         "audit_entry": .init(zh: "审计记录", en: "Audit entry"),
         "audit_time": .init(zh: "时间", en: "Time"),
