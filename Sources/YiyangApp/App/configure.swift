@@ -62,6 +62,8 @@ public func configure(_ app: Application, config: AppConfig, database: DatabaseC
     Migrations.register(on: app)
 
     app.passwords.use(.bcrypt(cost: config.bcryptCost))
+    // Made here, before requests run side by side: application storage is not for concurrent writes.
+    _ = app.loginAttemptGate
 
     app.views.use(.leaf)
     do {
