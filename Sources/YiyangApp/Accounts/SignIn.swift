@@ -110,8 +110,11 @@ enum SignIn {
             return FailedAttempts(count: row.failures, lastAt: at, lastFrom: row.lastAddress ?? "")
         }
         try await throttles.clear(key)
-        user.failedLogins = 0
-        user.lockedUntil = nil
+        if device == nil {
+            // The name's own count ended with it; on a known device it goes on binding the others.
+            user.failedLogins = 0
+            user.lockedUntil = nil
+        }
         user.lastLoginAt = now
         try await user.save(on: req.db)
 
