@@ -96,6 +96,30 @@ struct HomeServicePagesTests {
         }
     }
 
+    @Test("an account with the dispatch permission but tied to no provider is told that, not that it lacks the permission",
+          arguments: TestDatabase.all)
+    func dispatchWithoutProvider(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            try await app.makeUser("loose_dispatch", roles: [.provider], region: ServiceFixture.county)
+            for (username, path) in [("demo_admin", "/services/dispatch"), ("loose_dispatch", "/services"), ("loose_dispatch", "/services/dispatch")] {
+                let b = Browser(app)
+                try await b.signIn(username)
+                let zh = try await b.get(path)
+                #expect(zh.status == .forbidden && zh.body.string.contains("本账号未关联服务商") && !zh.body.string.contains("服务商接单与派单"),
+                        "\(username) \(path): \(zh.status) \(zh.body.string.prefix(300))")
+                try await b.get("/preferences?lang=en&next=/")
+                let en = try await b.get(path)
+                #expect(en.status == .forbidden && en.body.string.contains("This account is tied to no provider"), "\(username) \(path)")
+            }
+            // An account without the permission still reads that it lacks it.
+            try await app.makeUser("just_carer", roles: [.caregiver], region: ServiceFixture.county)
+            let carer = Browser(app)
+            try await carer.signIn("just_carer")
+            let res = try await carer.get("/services/dispatch")
+            #expect(res.status == .forbidden && res.body.string.contains("服务商接单与派单") && !res.body.string.contains("本账号未关联服务商"))
+        }
+    }
+
     @Test("a meal point registered on the page serves a meal by ID card", arguments: TestDatabase.all)
     func mealPointPage(db: TestDatabase) async throws {
         try await withYiyang(db) { app in

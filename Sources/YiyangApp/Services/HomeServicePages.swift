@@ -86,7 +86,7 @@ struct HomeServicePages: RouteCollection {
         case .dispatcher: return req.redirect(to: "/services/dispatch")
         case .caregiver: return req.redirect(to: "/services/visits")
         case .mealPoint(let p): return req.redirect(to: "/services/meals/\(p.uuidString)")
-        case .none: throw AppError.forbidden(.servicesDispatch)
+        case .none: throw try await ServiceAccess.notDispatcher(req)
         case .staff: break
         }
         let q = { try req.scoped(ServiceOrder.self) }
@@ -131,7 +131,7 @@ struct HomeServicePages: RouteCollection {
 
     @Sendable func dispatch(req: Request) async throws -> Response {
         try req.require(.servicesDispatch)
-        guard case .dispatcher(let pid) = try await ServiceAccess.seat(req) else { throw AppError.forbidden(.servicesDispatch) }
+        guard case .dispatcher(let pid) = try await ServiceAccess.seat(req) else { throw try await ServiceAccess.notDispatcher(req) }
         let p = try await req.findScoped(ServiceProvider.self, pid)
         let rows = try await ServiceAccess.orders(req).filter(\.$status ~~ [ServiceOrderStatus.placed, .accepted, .assigned, .checkedIn].map(\.rawValue))
             .sort(\.$windowStart).limit(300).all()
