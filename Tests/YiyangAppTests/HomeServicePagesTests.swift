@@ -107,14 +107,16 @@ struct HomeServicePagesTests {
             let son = Browser(app)
             try await son.signIn("son")
             try await son.get("/portal/elders/\(elder)/services")
-            #expect(try await son.post("/portal/elders/\(elder)/services", [("service", "bathing"), ("start", "\(day) 09:00"), ("end", "\(day) 10:00"),
-                                                                           ("note", "")]).status == .seeOther)
+            let placed = try await son.post("/portal/elders/\(elder)/services",
+                                            [("service", "bathing"), ("start", "\(day) 09:00"), ("end", "\(day) 10:00"), ("note", "")])
+            #expect(placed.status == .seeOther)
             let order = try #require(try await ServiceOrder.query(on: app.db).filter(\.$elderID == f.mother.id!).first())
             #expect(!(try await son.get("/portal/elders/\(elder)/services").body.string.contains("护理员：李护理")), "nobody is given it yet")
             let dispatcher = Browser(app)
             try await dispatcher.signIn("dispatch1")
             try await dispatcher.get("/services/dispatch")
-            #expect(try await dispatcher.post("/services/orders/\(order.id!)/assign", [("caregiverId", f.certified.uuidString)]).status == .seeOther)
+            let assigned = try await dispatcher.post("/services/orders/\(order.id!)/assign", [("caregiverId", f.certified.uuidString)])
+            #expect(assigned.status == .seeOther)
             let carer = Browser(app), staff = Browser(app)
             try await carer.signIn("carer1")
             try await staff.signIn("demo_bureau")
@@ -139,7 +141,8 @@ struct HomeServicePagesTests {
     func dispatchWithoutProvider(db: TestDatabase) async throws {
         try await withYiyang(db) { app in
             try await app.makeUser("loose_dispatch", roles: [.provider], region: ServiceFixture.county)
-            for (username, path) in [("demo_admin", "/services/dispatch"), ("loose_dispatch", "/services"), ("loose_dispatch", "/services/dispatch")] {
+            let tries = [("demo_admin", "/services/dispatch"), ("loose_dispatch", "/services"), ("loose_dispatch", "/services/dispatch")]
+            for (username, path) in tries {
                 let b = Browser(app)
                 try await b.signIn(username)
                 let zh = try await b.get(path)
