@@ -96,6 +96,71 @@ struct HomeServicePagesTests {
         }
     }
 
+    @Test("a booked slot shows to the minute on every view, a missing end as the standard duration; the family sees who comes",
+          arguments: TestDatabase.all)
+    func slotTimes(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let f = try await ServiceFixture.make(app)
+            let elder = f.mother.id!.uuidString
+            let day = CalendarDate.today().addingDays(1).description
+            let slot = "\(day) 09:00–10:00"
+            let son = Browser(app)
+            try await son.signIn("son")
+            try await son.get("/portal/elders/\(elder)/services")
+            let placed = try await son.post("/portal/elders/\(elder)/services",
+                                            [("service", "bathing"), ("start", "\(day) 09:00"), ("end", "\(day) 10:00"), ("note", "")])
+            #expect(placed.status == .seeOther)
+            let order = try #require(try await ServiceOrder.query(on: app.db).filter(\.$elderID == f.mother.id!).first())
+            #expect(!(try await son.get("/portal/elders/\(elder)/services").body.string.contains("护理员：李护理")), "nobody is given it yet")
+            let dispatcher = Browser(app)
+            try await dispatcher.signIn("dispatch1")
+            try await dispatcher.get("/services/dispatch")
+            let assigned = try await dispatcher.post("/services/orders/\(order.id!)/assign", [("caregiverId", f.certified.uuidString)])
+            #expect(assigned.status == .seeOther)
+            let carer = Browser(app), staff = Browser(app)
+            try await carer.signIn("carer1")
+            try await staff.signIn("demo_bureau")
+            let views: [(Browser, String)] = [(son, "/portal/elders/\(elder)/services"), (dispatcher, "/services/dispatch"),
+                                              (dispatcher, "/services/orders/\(order.id!)"), (carer, "/services/visits?day=\(day)"),
+                                              (staff, "/services/orders"), (staff, "/services/orders/\(order.id!)")]
+            for (browser, path) in views {
+                let html = try await browser.get(path).body.string
+                #expect(html.contains(slot) && !html.contains("09:00:00") && !html.contains("–00:00"), "\(path)")
+            }
+            #expect(try await son.get("/portal/elders/\(elder)/services").body.string.contains("护理员：李护理"))
+            // A slot stored without an end of its own shows the service's 60 standard minutes.
+            let row = try #require(try await ServiceOrder.find(order.id, on: app.db))
+            row.windowEnd = row.windowStart
+            try await row.update(on: app.db)
+            #expect(try await staff.get("/services/orders/\(order.id!)").body.string.contains(slot))
+        }
+    }
+
+    @Test("an account with the dispatch permission but tied to no provider is told that, not that it lacks the permission",
+          arguments: TestDatabase.all)
+    func dispatchWithoutProvider(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            try await app.makeUser("loose_dispatch", roles: [.provider], region: ServiceFixture.county)
+            let tries = [("demo_admin", "/services/dispatch"), ("loose_dispatch", "/services"), ("loose_dispatch", "/services/dispatch")]
+            for (username, path) in tries {
+                let b = Browser(app)
+                try await b.signIn(username)
+                let zh = try await b.get(path)
+                #expect(zh.status == .forbidden && zh.body.string.contains("本账号未关联服务商") && !zh.body.string.contains("服务商接单与派单"),
+                        "\(username) \(path): \(zh.status) \(zh.body.string.prefix(300))")
+                try await b.get("/preferences?lang=en&next=/")
+                let en = try await b.get(path)
+                #expect(en.status == .forbidden && en.body.string.contains("This account is tied to no provider"), "\(username) \(path)")
+            }
+            // An account without the permission still reads that it lacks it.
+            try await app.makeUser("just_carer", roles: [.caregiver], region: ServiceFixture.county)
+            let carer = Browser(app)
+            try await carer.signIn("just_carer")
+            let res = try await carer.get("/services/dispatch")
+            #expect(res.status == .forbidden && res.body.string.contains("服务商接单与派单") && !res.body.string.contains("本账号未关联服务商"))
+        }
+    }
+
     @Test("a meal point registered on the page serves a meal by ID card", arguments: TestDatabase.all)
     func mealPointPage(db: TestDatabase) async throws {
         try await withYiyang(db) { app in

@@ -176,6 +176,96 @@ extension InstitutionsTests {
         return x == y
     }
 
+    @Test("new beds accepted after today are refused on the API and the page, in Chinese and English, and nothing is recorded",
+          arguments: TestDatabase.all)
+    func futureBeds(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let bureau = try await app.token("demo_bureau")
+            let made = try await app.api(.POST, "/api/v1/institutions", token: bureau,
+                                         json: #"{"regionCode":"\#(Self.township)","name":"建北颐年养老院","creditCode":"52130102MJ0000002K"}"#)
+            #expect(made.status == .created, "\(made.body.string)")
+            let home = try made.content.decode(InstitutionsAPI.InstitutionView.self).id
+            let tomorrow = CalendarDate.today().addingDays(1).description
+            let beds = #"{"kind":"nursing","count":20,"acceptedOn":"\#(tomorrow)"}"#
+            let zh = try await app.api(.POST, "/api/v1/institutions/\(home)/beds", token: bureau, json: beds)
+            #expect(zh.status == .unprocessableEntity && zh.apiError?.field == "acceptedOn" && zh.apiError?.message == "验收日期不能晚于今天",
+                    "\(zh.body.string)")
+            let en = try await app.api(.POST, "/api/v1/institutions/\(home)/beds", token: bureau, json: beds,
+                                       headers: ["Accept-Language": "en"])
+            #expect(en.apiError?.field == "acceptedOn" && en.apiError?.message == "The acceptance date cannot be after today",
+                    "\(en.body.string)")
+            let staff = Browser(app)
+            try await staff.signIn("demo_bureau")
+            try await staff.get("/institutions/\(home)")
+            let page = try await staff.post("/institutions/\(home)/beds",
+                                            [("kind", "nursing"), ("count", "20"), ("acceptedOn", tomorrow), ("note", "二期")])
+            #expect(page.status == .unprocessableEntity && page.body.string.contains("验收日期不能晚于今天"), "\(page.body.string.prefix(300))")
+            #expect(try await InstitutionBeds.query(on: app.db).count() == 0)
+            // Today's acceptance is still taken.
+            let today = #"{"kind":"nursing","count":20,"acceptedOn":"\#(CalendarDate.today())"}"#
+            #expect(try await app.api(.POST, "/api/v1/institutions/\(home)/beds", token: bureau, json: today).status == .created)
+        }
+    }
+
+    @Test("a refused institution form comes back filled in with the field's error, not an error page: admit, beds, tie and a new home",
+          arguments: TestDatabase.all)
+    func refusedFormsKeepInput(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let staff = Browser(app)
+            try await staff.signIn("demo_bureau")
+            try await staff.get("/institutions")
+            // A wrong check character: the form keeps the name and the code, never the bank account.
+            let bad = try await staff.post("/institutions", [("name", "建北颐年养老院"), ("creditCode", "52130102MJ0000002X"),
+                                                             ("operatorKind", "public"), ("regionCode", Self.township),
+                                                             ("address", "建北街道 2 号"), ("account", "6222000011113333")])
+            let badHTML = bad.body.string
+            #expect(bad.status == .unprocessableEntity && badHTML.contains(#"id="creditCode-error""#), "\(badHTML.prefix(300))")
+            #expect(badHTML.contains(#"value="建北颐年养老院""#) && badHTML.contains(#"value="52130102MJ0000002X""#)
+                    && badHTML.contains(#"value="建北街道 2 号""#) && badHTML.contains(#"<option value="public" selected>"#))
+            #expect(!badHTML.contains("6222000011113333") && !badHTML.contains("error-box"))
+            let made = try await staff.post("/institutions", [("name", "建北颐年养老院"), ("creditCode", "52130102MJ0000002K"),
+                                                              ("regionCode", Self.township)])
+            let path = try #require(made.headers.first(name: .location)?.components(separatedBy: "?").first)
+
+            let admit = try await staff.post(path + "/residents", [("idNumber", "13010219360505123"), ("admittedOn", "2026-11-01")])
+            let admitHTML = admit.body.string
+            #expect(admit.status == .unprocessableEntity && admitHTML.contains(#"<p class="field-error" id="idNumber-error">身份证号无效</p>"#),
+                    "\(admitHTML.prefix(300))")
+            #expect(admitHTML.contains(#"value="13010219360505123""#) && admitHTML.contains(#"value="2026-11-01""#)
+                    && admitHTML.contains("建北颐年养老院"))
+            let nobody = try await staff.post(path + "/residents",
+                                              [("idNumber", makeID("130102", "19360505", 99)), ("admittedOn", "2026-11-01")])
+            #expect(nobody.status == .unprocessableEntity && nobody.body.string.contains(#"id="idNumber-error">登记库中没有"#))
+
+            let count = try await staff.post(path + "/beds",
+                                             [("kind", "dementia"), ("count", "十二"), ("acceptedOn", "2026-12-01"), ("note", "二期")])
+            let countHTML = count.body.string
+            #expect(count.status == .unprocessableEntity && countHTML.contains(#"id="count-error">床位数应为 1–5000"#),
+                    "\(countHTML.prefix(300))")
+            #expect(countHTML.contains(#"value="十二""#) && countHTML.contains(#"value="2026-12-01""#) && countHTML.contains(#"value="二期""#)
+                    && countHTML.contains(#"<option value="dementia" selected>"#))
+
+            let tie = try await staff.post(path + "/accounts", [("username", "nobody_here")])
+            #expect(tie.status == .unprocessableEntity && tie.body.string.contains(#"id="tie-user-error""#)
+                    && tie.body.string.contains(#"value="nobody_here""#),
+                    "\(tie.body.string.prefix(300))")
+            #expect(try await InstitutionBeds.query(on: app.db).count() == 0)
+            #expect(try await InstitutionResident.query(on: app.db).count() == 0)
+
+            // A discharge before the admission: the page comes back with why, above the residents.
+            let id = makeID("130102", "19360505", 21)
+            _ = try await app.makeElder("郭凤英", id: id, region: "130102001001")
+            #expect(try await staff.post(path + "/residents", [("idNumber", id), ("admittedOn", "2026-11-01")]).status == .seeOther)
+            let stay = try #require(try await InstitutionResident.query(on: app.db).first())
+            try await staff.get(path)
+            let early = try await staff.post(path + "/residents/\(stay.id!)/discharge",
+                                             [("dischargedOn", "2026-10-01"), ("reason", "回家")])
+            let earlyHTML = early.body.string
+            #expect(early.status == .unprocessableEntity, "\(earlyHTML.prefix(300))")
+            #expect(earlyHTML.contains(#"<p class="error-box" role="alert">退住日期早于入住日期 2026-11-01"#) && earlyHTML.contains("郭凤英"))
+        }
+    }
+
     @Test("an institution's credit code with any wrong check character (GB 32100) is refused; the right one is accepted",
           arguments: TestDatabase.all)
     func creditCodeCheck(db: TestDatabase) async throws {

@@ -37,7 +37,8 @@ enum DemoInstitutions {
         for (kind, count) in [("nursing", 40), ("general", 20)] {
             let b = InstitutionBeds()
             b.institutionID = home.id!; b.regionCode = home.regionCode; b.kind = kind; b.count = count
-            b.acceptedOn = CalendarDate(year: month.year, month: month.month, day: 5)!.description; b.note = "演示：二期工程"; b.createdBy = "demo"
+            // The month's first day: accepted this month, and never after today, which the register refuses.
+            b.acceptedOn = month.firstDay.description; b.note = "演示：二期工程"; b.createdBy = "demo"
             try await b.create(on: db)
         }
         return people.count

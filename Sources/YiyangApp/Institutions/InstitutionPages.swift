@@ -20,7 +20,16 @@ struct InstitutionPages: RouteCollection {
     static func t(_ key: String, _ req: Request) -> String { UIStrings.text(key, req.locale) }
 
     struct Line: Encodable { var id: String; var name: String; var creditCode: String; var operatorName: String; var region: String; var residents: Int }
-    struct ListPage: Encodable { var institutions: [Line]; var canManage: Bool; var region: String }
+    struct ListPage: Encodable { var institutions: [Line]; var canManage: Bool; var form: NewForm }
+
+    /// The new institution's form as typed, with its fields' errors. The bank account is never
+    /// shown back in full: after a refusal it is typed again.
+    struct NewForm: Encodable {
+        var errors: [String: String] = [:]
+        var name = ""; var creditCode = ""; var operatorKind = Institution.Operator.privateRun.rawValue
+        var regionCode: String; var address = ""
+        static let fields: Set = ["name", "creditCode", "operatorKind", "regionCode", "address", "account"]
+    }
 
     static func operatorName(_ code: String, _ l: UILocale) -> String {
         let zh = ["public": "公办", "private": "民办", "public_private": "公建民营"]
@@ -28,6 +37,10 @@ struct InstitutionPages: RouteCollection {
     }
 
     @Sendable func list(req: Request) async throws -> Response {
+        try await renderList(req, form: nil)
+    }
+
+    func renderList(_ req: Request, form: NewForm?, status: HTTPStatus = .ok) async throws -> Response {
         let actor = try req.require(.institutionsUse)
         let homes = try await InstitutionAccess.institutions(req).sort(\.$regionCode).sort(\.$name).all()
         let onRoll = Dictionary(grouping: try await req.scoped(InstitutionResident.self).filter(\.$institutionID ~~ homes.compactMap(\.id))
@@ -37,12 +50,22 @@ struct InstitutionPages: RouteCollection {
                 Line(id: h.id!.uuidString, name: h.name, creditCode: h.creditCode, operatorName: Self.operatorName(h.operatorKind, req.locale),
                      region: h.regionCode, residents: onRoll[h.id!]?.count ?? 0)
             },
-            canManage: try await Self.staffManager(req, actor), region: actor.region.value), req: req)
+            canManage: try await Self.staffManager(req, actor), form: form ?? NewForm(regionCode: actor.region.value)),
+            req: req, status: status)
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let n = try await InstitutionRegister(req: req).create(try req.content.decode(InstitutionRegister.InstitutionInput.self))
-        return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
+        let input = try req.content.decode(InstitutionRegister.InstitutionInput.self)
+        do {
+            let n = try await InstitutionRegister(req: req).create(input)
+            return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
+        } catch {
+            guard let (errors, _) = ElderPages.fieldErrors(error, req.locale) else { throw error }
+            var form = NewForm(name: input.name, creditCode: input.creditCode, operatorKind: input.operatorKind ?? "",
+                               regionCode: input.regionCode, address: input.address ?? "")
+            for (field, message) in errors { form.errors[NewForm.fields.contains(field) ? field : "form", default: ""] += message }
+            return try await renderList(req, form: form, status: .unprocessableEntity)
+        }
     }
 
     struct Resident: Encodable { var id: String; var name: String; var admittedOn: String; var dischargedOn: String?; var reason: String?; var current: Bool }
@@ -57,6 +80,29 @@ struct InstitutionPages: RouteCollection {
         var month: String; var subsidies: [Subsidy]; var canManage: Bool; var today: String
         /// The accounts tied to the home, and whether this account may tie and untie them.
         var accounts: [Account]; var canTie: Bool
+        var form: Form
+    }
+
+    /// What was typed into the page's forms and what was wrong with it, so a refused form comes
+    /// back filled in with the field's error instead of an error page that loses it.
+    struct Form: Encodable {
+        var errors: [String: String] = [:]
+        var idNumber = ""; var admittedOn: String; var kind = ""; var count = ""; var acceptedOn: String; var note = ""; var username = ""
+        init(today: String) { admittedOn = today; acceptedOn = today }
+
+        /// The fields each form shows an error beside; anything else shows at the top of the form's section.
+        static let fields = ["admit": ["idNumber", "admittedOn"], "beds": ["kind", "count", "acceptedOn", "note"], "tie": ["username"],
+                             "discharge": [String]()]
+
+        mutating func refused(_ error: any Error, in section: String, _ l: UILocale) throws {
+            guard let (errors, _) = ElderPages.fieldErrors(error, l) else { throw error }
+            let known = Self.fields[section] ?? []
+            for (field, message) in errors {
+                // The API's elderId is the person the ID number found.
+                let key = field == "elderId" ? "idNumber" : (known.contains(field) ? field : section)
+                self.errors[key] = self.errors[key].map { $0 + "；" + message } ?? message
+            }
+        }
     }
 
     /// Staff who may register and tie: the permission, and the region's seat, not a home's own.
@@ -67,8 +113,11 @@ struct InstitutionPages: RouteCollection {
     }
 
     @Sendable func show(req: Request) async throws -> Response {
+        try await render(req, try await InstitutionsAPI.institution(req), form: Form(today: CalendarDate.today().description))
+    }
+
+    func render(_ req: Request, _ n: Institution, form: Form, status: HTTPStatus = .ok) async throws -> Response {
         let actor = try req.require(.institutionsUse)
-        let n = try await InstitutionsAPI.institution(req)
         let l = req.locale
         let residents = try await req.scoped(InstitutionResident.self).filter(\.$institutionID == n.id!).sort(\.$admittedOn).all()
         // Names of those in the account's scope; a resident from elsewhere shows as such.
@@ -96,7 +145,20 @@ struct InstitutionPages: RouteCollection {
             },
             canManage: actor.has(.institutionsManage), today: CalendarDate.today().description,
             accounts: accounts.map { Account(id: $0.id!.uuidString, username: $0.username, displayName: $0.displayName) },
-            canTie: canTie), req: req)
+            canTie: canTie, form: form), req: req, status: status)
+    }
+
+    /// Runs a form's change; a refusal re-shows the page with what was typed and why (422).
+    func submit(_ req: Request, _ n: Institution, _ section: String, form: Form,
+                _ change: () async throws -> Void) async throws -> Response {
+        do {
+            try await change()
+            return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
+        } catch {
+            var shown = form
+            try shown.refused(error, in: section, req.locale)
+            return try await render(req, n, form: shown, status: .unprocessableEntity)
+        }
     }
 
     struct AdmitForm: Content { var idNumber: String; var admittedOn: String }
@@ -105,6 +167,12 @@ struct InstitutionPages: RouteCollection {
     @Sendable func admit(req: Request) async throws -> Response {
         let n = try await InstitutionsAPI.institution(req)
         let form = try req.content.decode(AdmitForm.self)
+        var typed = Form(today: CalendarDate.today().description)
+        typed.idNumber = form.idNumber; typed.admittedOn = form.admittedOn
+        return try await submit(req, n, "admit", form: typed) { try await admit(req, n, form) }
+    }
+
+    private func admit(_ req: Request, _ n: Institution, _ form: AdmitForm) async throws {
         guard let id = CitizenID(form.idNumber.replacingOccurrences(of: " ", with: "")) else {
             throw AppError(.unprocessableEntity, "institution.id_number", field: "idNumber", zh: "身份证号无效", en: "The ID number is not valid")
         }
@@ -116,24 +184,36 @@ struct InstitutionPages: RouteCollection {
             throw InstitutionRegister.noSuchPerson(field: "idNumber")
         }
         _ = try await InstitutionRegister(req: req).admit(n, .init(elderId: elder.id!, admittedOn: form.admittedOn))
-        return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
     }
 
     @Sendable func discharge(req: Request) async throws -> Response {
-        let (n, _) = try await InstitutionsAPI.discharge(req)
-        return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
+        let n = try await InstitutionsAPI.institution(req)
+        return try await submit(req, n, "discharge", form: Form(today: CalendarDate.today().description)) {
+            _ = try await InstitutionsAPI.discharge(req)
+        }
     }
+
+    /// The count as typed: a word in it is refused beside the field like any bad count, not by the decoder.
+    struct BedsForm: Content { var kind: String; var count: String; var acceptedOn: String; var note: String? }
 
     @Sendable func addBeds(req: Request) async throws -> Response {
         let n = try await InstitutionsAPI.institution(req)
-        _ = try await InstitutionRegister(req: req).addBeds(n, try req.content.decode(InstitutionRegister.BedsInput.self))
-        return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
+        let f = try req.content.decode(BedsForm.self)
+        var typed = Form(today: CalendarDate.today().description)
+        typed.kind = f.kind; typed.count = f.count; typed.acceptedOn = f.acceptedOn; typed.note = f.note ?? ""
+        return try await submit(req, n, "beds", form: typed) {
+            let count = Int(f.count.trimmingCharacters(in: .whitespaces)) ?? 0
+            let input = InstitutionRegister.BedsInput(kind: f.kind, count: count, acceptedOn: f.acceptedOn, note: f.note)
+            _ = try await InstitutionRegister(req: req).addBeds(n, input)
+        }
     }
 
     @Sendable func tie(req: Request) async throws -> Response {
         let n = try await InstitutionsAPI.institution(req)
-        _ = try await InstitutionAccess.tie(req, n, try req.content.decode(InstitutionAccess.TieInput.self))
-        return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
+        let input = try req.content.decode(InstitutionAccess.TieInput.self)
+        var typed = Form(today: CalendarDate.today().description)
+        typed.username = input.username
+        return try await submit(req, n, "tie", form: typed) { _ = try await InstitutionAccess.tie(req, n, input) }
     }
 
     @Sendable func untie(req: Request) async throws -> Response {

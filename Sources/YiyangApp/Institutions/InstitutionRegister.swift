@@ -162,6 +162,11 @@ struct InstitutionRegister {
             throw AppError(.unprocessableEntity, "institution.bed_count", field: "count", zh: "床位数应为 1–5000", en: "count is 1–5000")
         }
         let day = try ServiceSetup.day(i.acceptedOn, field: "acceptedOn")
+        // Beds not yet accepted would be paid their construction subsidy by this month's run.
+        guard day <= CalendarDate.today() else {
+            throw AppError(.unprocessableEntity, "institution.beds_future", field: "acceptedOn",
+                           zh: "验收日期不能晚于今天", en: "The acceptance date cannot be after today")
+        }
         let b = InstitutionBeds()
         b.institutionID = inst.id!; b.regionCode = inst.regionCode; b.kind = i.kind; b.count = i.count; b.acceptedOn = day.description
         b.note = Self.trimmed(i.note); b.createdBy = actor.username

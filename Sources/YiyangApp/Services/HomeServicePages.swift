@@ -57,8 +57,12 @@ struct HomeServicePages: RouteCollection {
         var caregiver: String; var exceptions: [String]; var review: String
     }
 
+    /// A booked slot, `2026-12-06 09:00–10:00`: to the minute, as it was booked. A slot with no
+    /// end of its own shows the service's standard duration; one that ends on a later day names that day.
     static func time(_ o: ServiceOrder) -> String {
-        ChinaTime.dateTime(o.windowStart) + "–" + String(ChinaTime.dateTime(o.windowEnd).suffix(5))
+        let end = o.windowEnd > o.windowStart ? o.windowEnd : o.windowStart.addingTimeInterval(Double(max(o.standardMinutes, 0) * 60))
+        let from = ChinaTime.dateTime(o.windowStart).prefix(16), to = ChinaTime.dateTime(end).prefix(16)
+        return "\(from)–\(to.prefix(10) == from.prefix(10) ? to.suffix(5) : to)"
     }
 
     static func lines(_ orders: [ServiceOrder], req: Request) async throws -> [OrderLine] {
@@ -86,7 +90,7 @@ struct HomeServicePages: RouteCollection {
         case .dispatcher: return req.redirect(to: "/services/dispatch")
         case .caregiver: return req.redirect(to: "/services/visits")
         case .mealPoint(let p): return req.redirect(to: "/services/meals/\(p.uuidString)")
-        case .none: throw AppError.forbidden(.servicesDispatch)
+        case .none: throw try await ServiceAccess.notDispatcher(req)
         case .staff: break
         }
         let q = { try req.scoped(ServiceOrder.self) }
@@ -131,7 +135,7 @@ struct HomeServicePages: RouteCollection {
 
     @Sendable func dispatch(req: Request) async throws -> Response {
         try req.require(.servicesDispatch)
-        guard case .dispatcher(let pid) = try await ServiceAccess.seat(req) else { throw AppError.forbidden(.servicesDispatch) }
+        guard case .dispatcher(let pid) = try await ServiceAccess.seat(req) else { throw try await ServiceAccess.notDispatcher(req) }
         let p = try await req.findScoped(ServiceProvider.self, pid)
         let rows = try await ServiceAccess.orders(req).filter(\.$status ~~ [ServiceOrderStatus.placed, .accepted, .assigned, .checkedIn].map(\.rawValue))
             .sort(\.$windowStart).limit(300).all()

@@ -325,7 +325,7 @@ struct HomeServicesAPI: RouteCollection {
         switch try await ServiceAccess.seat(req) {
         case .dispatcher: return o
         case .staff where req.actor?.has(.servicesManage) == true: return o
-        default: throw AppError.forbidden(.servicesDispatch)
+        default: throw try await ServiceAccess.notDispatcher(req)
         }
     }
 

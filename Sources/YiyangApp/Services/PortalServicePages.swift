@@ -25,6 +25,8 @@ struct PortalServicePages: RouteCollection {
     struct Meal: Encodable { var id: String; var day: String; var meal: String; var mode: String; var subsidy: String; var selfPay: String; var status: String }
     struct Line: Encodable {
         var id: String; var service: String; var time: String; var status: String; var code: String?; var split: String
+        /// Who comes, once the provider has given the visit to someone.
+        var caregiver: String?
         var canConfirm: Bool; var canCancel: Bool; var rating: Int?; var exceptions: [String]; var steps: [HomeServicePages.Event]
     }
 
@@ -32,6 +34,7 @@ struct PortalServicePages: RouteCollection {
         let (elder, _) = try await FamilyAccess.linkedElder(req, try EldersAPI.elderID(req))
         let l = req.locale
         let orders = try await ServiceAccess.familyOrders(elder, on: req.db)
+        let carers = try await ServiceAccess.caregivers(of: orders, on: req.db)
         var form = try await HomeServicePages.newOrderPage(req: req, elder: elder, action: "/portal/elders/\(elder.id!.uuidString)/services")
         form.canSetHome = false
         let points = try await ServiceAccess.mealPoints(near: elder, on: req.db)
@@ -41,6 +44,7 @@ struct PortalServicePages: RouteCollection {
                 Line(id: o.id!.uuidString, service: o.serviceName, time: HomeServicePages.time(o), status: o.orderStatus.name.text(l),
                      code: [.assigned, .checkedIn, .checkedOut].contains(o.orderStatus) ? ServiceOrders.confirmCode(for: o, secret: req.application.secret.bytes) : nil,
                      split: OrderQuote(listFen: o.listFen, bureauFen: o.bureauFen, balanceFen: o.balanceFen, selfPayFen: o.selfPayFen).plain.text(l),
+                     caregiver: o.caregiverID.flatMap { carers[$0]?.name },
                      canConfirm: o.orderStatus == .checkedOut, canCancel: o.orderStatus.cancellable, rating: o.rating,
                      exceptions: o.exceptions.map { $0.message.text(l) },
                      steps: o.history.map { .init(at: ChinaTime.dateTime($0.at), by: "", status: ServiceOrderStatus(rawValue: $0.status)?.name.text(l) ?? $0.status, note: "") })

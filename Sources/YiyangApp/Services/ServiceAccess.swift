@@ -134,6 +134,19 @@ enum ServiceAccess {
             .filter(\.$regionCode, .custom("LIKE"), String(elder.residenceRegion.prefix(6)) + "%").sort(\.$name).all()
     }
 
+    /// Why an account may not take or dispatch orders. One that holds the permission but is tied
+    /// to no provider is told so: "no permission" would send it to ask for what it already has.
+    static func notDispatcher(_ req: Request) async throws -> AppError {
+        guard let actor = req.actor, actor.has(.servicesDispatch),
+              try await ServiceAccount.query(on: req.db).filter(\.$userID == actor.userID).first()?.providerID == nil else {
+            return AppError.forbidden(.servicesDispatch)
+        }
+        return AppError(.forbidden, "services.no_provider",
+                        zh: "本账号未关联服务商，不能接单和派单；请管理员在服务商页面关联本账号",
+                        en: "This account is tied to no provider, so it cannot take or dispatch orders; "
+                            + "an administrator ties it on the provider's page")
+    }
+
     static func requireStaffManager(_ req: Request) throws -> Actor {
         try req.require(.servicesManage)
     }
