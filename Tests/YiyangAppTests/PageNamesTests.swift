@@ -69,4 +69,19 @@ struct PageNamesTests {
             #expect(list.contains("不与护理补贴同时享受"), "\(list)")
         }
     }
+
+    @Test("the public service list gives each amount its own unit: the meal subsidy per meal, the others per month",
+          arguments: TestDatabase.all)
+    func serviceListUnits(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let zh = try await Browser(app).get("/service-list?region=130102000000").body.string
+            #expect(zh.contains("60–79 岁每餐 3.00 元；80–89 岁每餐 5.00 元；90 岁及以上每餐 8.00 元，每天最多 1 餐"), "\(zh)")
+            #expect(zh.contains("80–89 岁每月 50.00 元"))
+            let en = Browser(app)
+            en.cookies[WebCookie.language] = "en"
+            let page = try await en.get("/service-list?region=130102000000").body.string
+            #expect(page.contains("60–79: 3.00 yuan a meal; 80–89: 5.00 yuan a meal; 90+: 8.00 yuan a meal, at most 1 a day"), "\(page)")
+            #expect(page.contains("80–89: 50.00 yuan a month"))
+        }
+    }
 }
