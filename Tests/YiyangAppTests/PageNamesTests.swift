@@ -84,4 +84,19 @@ struct PageNamesTests {
             #expect(page.contains("80–89: 50.00 yuan a month"))
         }
     }
+
+    @Test("the site's icon answers at /favicon.ico and from the layout's link", arguments: TestDatabase.all)
+    func favicon(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let browser = Browser(app)
+            let login = try await browser.get("/login").body.string
+            #expect(login.contains(#"<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">"#))
+            for path in ["/favicon.ico", "/static/favicon.svg"] {
+                let res = try await browser.get(path)
+                #expect(res.status == .ok, "\(path)")
+                #expect(res.headers.contentType == HTTPMediaType(type: "image", subType: "svg+xml"), "\(path)")
+                #expect(res.body.string.hasPrefix("<svg"))
+            }
+        }
+    }
 }
