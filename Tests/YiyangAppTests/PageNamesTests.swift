@@ -51,6 +51,7 @@ struct PageNamesTests {
             try await admin.signIn("demo_admin")
             let audit = try await admin.get("/audit?entity=service_item").body.string
             #expect(audit.contains("服务项目") && !audit.contains("<td>service_item"), "\(audit.prefix(2000))")
+            #expect(audit.contains(#"<option value="service_item" selected>服务项目</option>"#), "the filter names the entity types")
             let entry = try #require(try await AuditEntry.query(on: app.db).filter(\.$entityType == "service_item").first())
             let shown = try await admin.get("/audit/\(entry.id!)").body.string
             #expect(shown.contains("<dd>服务项目 ") && !shown.contains("<dd>service_item"))

@@ -13,7 +13,8 @@ struct AuditPages: RouteCollection {
     struct Row: Encodable { var id: String; var time: String; var actor: String; var action: String; var entity: String; var region: String; var address: String }
     struct ActionOption: Encodable { var code: String; var name: String; var selected: Bool }
     struct ListPage: Encodable {
-        var entries: [Row]; var total: Int; var filter: [String: String]; var actions: [ActionOption]; var canExport: Bool; var query: String
+        var entries: [Row]; var total: Int; var filter: [String: String]; var actions: [ActionOption]; var entities: [ActionOption]
+        var canExport: Bool; var query: String
         var prev: String?; var next: String?; var pageNumber: Int; var pageCount: Int
     }
 
@@ -36,6 +37,9 @@ struct AuditPages: RouteCollection {
             },
             total: total, filter: filter.raw,
             actions: AuditAction.allCases.map { ActionOption(code: $0.rawValue, name: $0.label.text(l), selected: $0.rawValue == filter.action) },
+            // Chosen by name: the filter used to want a typed table code such as `service_item`.
+            entities: AuditEntityType.names.map { ActionOption(code: $0.key, name: $0.value.text(l), selected: $0.key == filter.entityType) }
+                .sorted { $0.name < $1.name },
             canExport: actor.has(.auditExport), query: query,
             prev: pager.prev, next: pager.next, pageNumber: page.page, pageCount: pager.pageCount), req: req)
     }
