@@ -245,7 +245,7 @@ struct BenefitsTests {
             #expect(list.status == .ok)
             let html = list.body.string
             #expect(html.contains("基本养老服务清单"))
-            #expect(html.contains("高龄津贴") && html.contains("年满 80 周岁") && html.contains("80–89 岁 50.00"))
+            #expect(html.contains("高龄津贴") && html.contains("年满 80 周岁") && html.contains("80–89 岁每月 50.00 元"))
             #expect(html.contains("护理补贴") && html.contains("低保"), "codes appear by their Chinese names")
             #expect(!html.contains("minimum_living") && !html.contains("age_allowance"), "no raw codes for residents")
             #expect(html.contains("养老机构运营补贴") && html.contains("第 4 级 200.00 元/人/月"))
@@ -475,9 +475,9 @@ struct BenefitsTests {
                                                                   ("payer", "长安区财政"), ("summary", "长安区 80 周岁以上老人高龄津贴"), ("basis", "长安区文件")])
             #expect(ok.status == .seeOther, "\(ok.body.string.prefix(400))")
             let list = try await Browser(app).get("/service-list?region=130102000000")
-            #expect(list.body.string.contains("80–89 岁 80.00") && list.body.string.contains("长安区财政"))
+            #expect(list.body.string.contains("80–89 岁每月 80.00 元") && list.body.string.contains("长安区财政"))
             let other = try await Browser(app).get("/service-list?region=130104000000")
-            #expect(other.body.string.contains("80–89 岁 50.00"), "another county keeps the city's")
+            #expect(other.body.string.contains("80–89 岁每月 50.00 元"), "another county keeps the city's")
             // A subsidy to institutions through the same form: person conditions refused, then published.
             let withAge = try await bureau.post("/benefits/policies", [("benefitType", "bed_construction_subsidy"), ("regionCode", "130102000000"), ("effectiveFrom", "2026-01"),
                                                                        ("minAge", "60"), ("amountKind", "institution_beds"), ("bedKind", "nursing"), ("perBedYuan", "8000"),
@@ -521,7 +521,7 @@ struct BenefitsTests {
             let again = try await app.api(.GET, "/api/v1/benefit-cases?status=pending", token: township).content.decode(Paged<BenefitsAPI.CaseView>.self)
             #expect(!again.items.contains { $0.elderId == elder.id && $0.benefitType == "home_modification_subsidy" })
             let list = try await Browser(app).get("/service-list?region=130102000000")
-            #expect(list.body.string.contains("3000.00 元（一次性）"))
+            #expect(list.body.string.contains("一次性 3000.00 元"))
         }
     }
 }

@@ -276,6 +276,36 @@ enum AuditAction: String, CaseIterable, Codable {
     }
 }
 
+/// Names of the entity types the audit log records, so the audit pages never show a table's code.
+/// An entity type not listed (a deployment's own) is shown as recorded.
+enum AuditEntityType {
+    static let names: [String: LocalizedText] = [
+        "user": .init(zh: "账号", en: "Account"), "role": .init(zh: "角色", en: "Role"), "region": .init(zh: "行政区划", en: "Region"),
+        "elder": .init(zh: "老年人档案", en: "Elder record"), "elder_transfer": .init(zh: "档案转移", en: "Record transfer"),
+        "life_event": .init(zh: "生存状态变更", en: "Life event"), "family_link": .init(zh: "家属关联", en: "Family link"),
+        "reference_code": .init(zh: "代码表", en: "Reference code"), "audit": .init(zh: "审计日志", en: "Audit log"),
+        "demo": .init(zh: "演示数据", en: "Demo data"),
+        "assessment": .init(zh: "能力评估", en: "Assessment"), "assessment_result": .init(zh: "评估结果", en: "Assessment result"),
+        "assessment_policy": .init(zh: "评估设置", en: "Assessment settings"),
+        "benefit_case": .init(zh: "待遇申请", en: "Benefit case"), "benefit_policy": .init(zh: "待遇政策", en: "Benefit policy"),
+        "benefit_settings": .init(zh: "待遇设置", en: "Benefit settings"), "entitlement": .init(zh: "享受资格", en: "Entitlement"),
+        "payment_run": .init(zh: "发放批次", en: "Payment run"), "overpayment": .init(zh: "多发追回", en: "Overpayment"),
+        "service_order": .init(zh: "服务订单", en: "Service order"), "service_visits": .init(zh: "上门服务记录", en: "Service visits"),
+        "service_statement": .init(zh: "结算单", en: "Statement"), "service_statement_export": .init(zh: "结算单导出", en: "Statement export"),
+        "service_complaint": .init(zh: "投诉", en: "Complaint"), "return_visit": .init(zh: "回访", en: "Return visit"),
+        "return_visits": .init(zh: "回访", en: "Return visits"), "meal_order": .init(zh: "助餐订单", en: "Meal order"),
+        "meal_menu": .init(zh: "助餐菜单", en: "Meal menu"), "home_service_settings": .init(zh: "居家服务设置", en: "Home service settings"),
+        "service_point": .init(zh: "服务站点", en: "Service point"), "service_provider": .init(zh: "服务商", en: "Service provider"),
+        "provider_contract": .init(zh: "服务商协议", en: "Provider contract"), "caregiver": .init(zh: "护理员", en: "Caregiver"),
+        "service_account": .init(zh: "服务账号", en: "Service account"), "service_item": .init(zh: "服务项目", en: "Service item"),
+        "institution": .init(zh: "养老机构", en: "Institution"), "institution_account": .init(zh: "机构账号", en: "Institution account"),
+        "institution_resident": .init(zh: "机构入住老人", en: "Institution resident"),
+        "institution_beds": .init(zh: "机构床位", en: "Institution beds"),
+    ]
+
+    static func name(_ code: String, _ l: UILocale) -> String { names[code]?.text(l) ?? code }
+}
+
 /// Writes audit entries. `record(on: req, …)` takes the actor, address, agent and request id
 /// from the request; `recordSystem` is for the CLI and start-up, where there is no request.
 enum AuditLog {

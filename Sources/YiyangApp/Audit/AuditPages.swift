@@ -13,7 +13,8 @@ struct AuditPages: RouteCollection {
     struct Row: Encodable { var id: String; var time: String; var actor: String; var action: String; var entity: String; var region: String; var address: String }
     struct ActionOption: Encodable { var code: String; var name: String; var selected: Bool }
     struct ListPage: Encodable {
-        var entries: [Row]; var total: Int; var filter: [String: String]; var actions: [ActionOption]; var canExport: Bool; var query: String
+        var entries: [Row]; var total: Int; var filter: [String: String]; var actions: [ActionOption]; var entities: [ActionOption]
+        var canExport: Bool; var query: String
         var prev: String?; var next: String?; var pageNumber: Int; var pageCount: Int
     }
 
@@ -31,15 +32,21 @@ struct AuditPages: RouteCollection {
             entries: rows.map { e in
                 Row(id: e.id?.uuidString ?? "", time: ChinaTime.dateTime(e.at), actor: e.actorUsername,
                     action: AuditAction(rawValue: e.action)?.label.text(l) ?? e.action,
-                    entity: e.entityType + (e.entityID.map { " " + $0.prefix(8) } ?? ""), region: e.regionCode, address: e.clientAddress)
+                    entity: AuditEntityType.name(e.entityType, l) + (e.entityID.map { " " + $0.prefix(8) } ?? ""),
+                    region: e.regionCode, address: e.clientAddress)
             },
             total: total, filter: filter.raw,
             actions: AuditAction.allCases.map { ActionOption(code: $0.rawValue, name: $0.label.text(l), selected: $0.rawValue == filter.action) },
+            // Chosen by name: the filter used to want a typed table code such as `service_item`.
+            entities: AuditEntityType.names.map { ActionOption(code: $0.key, name: $0.value.text(l), selected: $0.key == filter.entityType) }
+                .sorted { $0.name < $1.name },
             canExport: actor.has(.auditExport), query: query,
             prev: pager.prev, next: pager.next, pageNumber: page.page, pageCount: pager.pageCount), req: req)
     }
 
-    struct EntryPage: Encodable { var entry: AuditAPI.EntryView; var time: String; var action: String; var before: String; var after: String }
+    struct EntryPage: Encodable {
+        var entry: AuditAPI.EntryView; var time: String; var action: String; var entity: String; var before: String; var after: String
+    }
 
     @Sendable func show(req: Request) async throws -> Response {
         try req.require(.auditView)
@@ -48,6 +55,7 @@ struct AuditPages: RouteCollection {
         let l = req.locale
         return try await WebPage.render("audit-entry", title: UIStrings.text("audit_entry", l), EntryPage(
             entry: AuditAPI.EntryView(e), time: ChinaTime.dateTime(e.at), action: AuditAction(rawValue: e.action)?.label.text(l) ?? e.action,
+            entity: AuditEntityType.name(e.entityType, l),
             before: Self.pretty(e.beforeJSON) ?? UIStrings.text("none", l), after: Self.pretty(e.afterJSON) ?? UIStrings.text("none", l)), req: req)
     }
 

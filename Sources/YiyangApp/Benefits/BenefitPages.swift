@@ -489,7 +489,8 @@ struct BenefitPolicyPages: RouteCollection {
 
     struct Option: Encodable { var code: String; var name: String; var selected: Bool }
     struct FormPage: Encodable {
-        var types: [Option]; var categories: [Option]; var statuses: [Option]; var region: String; var from: String
+        var types: [Option]; var categories: [Option]; var statuses: [Option]; var exclusions: [Option]
+        var region: String; var from: String
         var error: String?; var values: [String: String]
     }
 
@@ -501,9 +502,12 @@ struct BenefitPolicyPages: RouteCollection {
             let set = Set(chosen.split(separator: ",").map(String.init))
             return codes.filter { $0.kind == kind }.map { Option(code: $0.code, name: $0.name.text(l), selected: set.contains($0.code)) }
         }
+        let excluded = Set((values["notWhileReceiving"] ?? "").split(separator: ",").map(String.init))
         return try await WebPage.render("benefit-policy-form", title: UIStrings.text("bn_policy_new", l), FormPage(
             types: BenefitType.builtIn.map { Option(code: $0.code, name: $0.name.text(l), selected: $0.code == values["benefitType"]) },
             categories: opts(.category, values["categoriesAny"] ?? ""), statuses: opts(.economicStatus, values["economicStatusesAny"] ?? ""),
+            // Chosen by name: a text field of codes made the clerk type `care_subsidy`.
+            exclusions: BenefitType.builtIn.map { Option(code: $0.code, name: $0.name.text(l), selected: excluded.contains($0.code)) },
             region: values["regionCode"] ?? actor.region.value, from: values["effectiveFrom"] ?? Month.current().next.description,
             error: error, values: values), req: req, status: error == nil ? .ok : .unprocessableEntity)
     }
@@ -544,13 +548,15 @@ struct BenefitPolicyPages: RouteCollection {
         let actor = try req.require(.benefitsManage)
         var v: [String: String] = [:]
         for key in ["benefitType", "regionCode", "effectiveFrom", "effectiveTo", "minAge", "maxAge", "instrument", "minLevel", "maxLevel",
-                    "notWhileReceiving", "amountKind", "flatYuan", "ageBands", "levelAmounts", "paymentForm", "payer", "summary", "basis", "notInInstitution", "oneOff",
+                    "amountKind", "flatYuan", "ageBands", "levelAmounts", "paymentForm", "payer", "summary", "basis",
+                    "notInInstitution", "oneOff",
                     "residentInstrument", "residentLevels", "bedKind", "perBedYuan"] {
             v[key] = ((try? req.content.get(String.self, at: key)) ?? "").trimmingCharacters(in: .whitespaces)
         }
         let cats = (try? req.content.get([String].self, at: "categoriesAny")) ?? []
         let stats = (try? req.content.get([String].self, at: "economicStatusesAny")) ?? []
         v["categoriesAny"] = cats.joined(separator: ","); v["economicStatusesAny"] = stats.joined(separator: ",")
+        v["notWhileReceiving"] = ((try? req.content.get([String].self, at: "notWhileReceiving")) ?? []).joined(separator: ",")
         let l = req.locale
         func fail(_ zh: String, _ en: String) async throws -> Response { try await render(req, error: l == .en ? en : zh, values: v) }
         guard let from = Month(v["effectiveFrom"]!) else { return try await fail("起始月份应为 YYYY-MM", "effectiveFrom must be YYYY-MM") }

@@ -374,9 +374,12 @@ struct HomeServicePages: RouteCollection {
         let v = try await HomeServicesAPI.fullProvider(p, req: req)
         let actor = try req.requireActor()
         let today = CalendarDate.today().description
+        let names = Dictionary(try await ServiceAccess.menu(req).map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
         return try await WebPage.render("service-provider", title: p.name, ProviderPage(
             p: v, contracts: (v.contracts ?? []).map { c in
-                Contract(region: c.regionCode, prices: c.prices.sorted { $0.key < $1.key }.map { "\($0.key) \(Fen.yuan($0.value))" }.joined(separator: "、"),
+                // A contract prices menu items by code: show each item's name, as the menu does.
+                Contract(region: c.regionCode, prices: c.prices.sorted { $0.key < $1.key }
+                            .map { "\(names[$0.key] ?? $0.key) \(Fen.yuan($0.value))" }.joined(separator: "、"),
                          period: "\(c.startsOn) – \(c.endsOn)")
             },
             caregivers: (v.caregivers ?? []).map { c in
@@ -388,16 +391,19 @@ struct HomeServicePages: RouteCollection {
     }
 
     /// `code=yuan` lines, as typed on the forms, into fen.
-    static func priceLines(_ text: String?, field: String) throws -> [String: Int] {
+    /// `names` maps a name as a person types it (上门助浴, 低保, 80 岁及以上) to its code, so nobody has to know the codes;
+    /// a code typed as such still works.
+    static func priceLines(_ text: String?, field: String, names: [String: String] = [:]) throws -> [String: Int] {
         var out: [String: Int] = [:]
         for raw in (text ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == "，" || $0 == "、" }) {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !line.isEmpty else { continue }
             let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, let yuan = Decimal(string: parts[1]), yuan >= 0 else {
-                throw AppError(.unprocessableEntity, "form.price_line", field: field, zh: "“\(line)”应写成 代码=元，如 bathing=60", en: "\"\(line)\" should read code=yuan, e.g. bathing=60")
+                throw AppError(.unprocessableEntity, "form.price_line", field: field,
+                               zh: "“\(line)”应写成 名称=元，如 上门助浴=60", en: "\"\(line)\" should read name=yuan, e.g. 上门助浴=60")
             }
-            out[parts[0]] = NSDecimalNumber(decimal: yuan * 100).intValue
+            out[names[parts[0]] ?? parts[0]] = NSDecimalNumber(decimal: yuan * 100).intValue
         }
         return out
     }
@@ -407,7 +413,9 @@ struct HomeServicePages: RouteCollection {
     @Sendable func createContract(req: Request) async throws -> Response {
         let p = try await ServiceAccess.provider(req, try HomeServicesAPI.providerID(req))
         let f = try req.content.decode(ContractForm.self)
-        _ = try await ServiceSetup(req: req).createContract(provider: p, .init(regionCode: f.regionCode, prices: try Self.priceLines(f.prices, field: "prices"),
+        let names = Dictionary(try await ServiceAccess.menu(req).map { ($0.name, $0.code) }, uniquingKeysWith: { a, _ in a })
+        let prices = try Self.priceLines(f.prices, field: "prices", names: names)
+        _ = try await ServiceSetup(req: req).createContract(provider: p, .init(regionCode: f.regionCode, prices: prices,
                                                                                 startsOn: f.startsOn, endsOn: f.endsOn))
         return req.redirect(to: "/services/providers/\(p.id!.uuidString)?notice=sv_saved")
     }
@@ -434,23 +442,27 @@ struct HomeServicePages: RouteCollection {
     }
 
     struct Menu: Encodable {
-        var items: [Item]; var categories: [Option]; var qualifications: [Option]; var canManage: Bool; var region: String; var today: String
+        var items: [Item]; var categories: [Option]; var units: [Option]; var qualifications: [Option]
+        var canManage: Bool; var region: String; var today: String
     }
     struct Item: Encodable { var code: String; var name: String; var category: String; var unit: String; var minutes: Int; var list: String; var tiers: String; var qualification: String; var period: String; var region: String }
 
     @Sendable func menu(req: Request) async throws -> Response {
         let actor = try req.require(.servicesUse)
         let items = try await ServiceAccess.menu(req)
+        let codes = try await RegistryVocabulary.load(on: req.db).1
         let l = req.locale
         return try await WebPage.render("service-menu", title: Self.t("sv_menu", req), Menu(
             items: items.map { i in
                 Item(code: i.code, name: i.name, category: ServiceCategory(rawValue: i.category)?.name.text(l) ?? i.category,
                      unit: ServiceUnit(rawValue: i.unit)?.name.text(l) ?? i.unit, minutes: i.standardMinutes, list: Fen.yuan(i.listPriceFen),
-                     tiers: i.tierPrices.sorted { $0.key < $1.key }.map { "\($0.key) \(Fen.yuan($0.value))" }.joined(separator: "、"),
+                     tiers: i.tierPrices.sorted { $0.key < $1.key }
+                        .map { "\(PriceTiers.name($0.key, codes: codes).text(l)) \(Fen.yuan($0.value))" }.joined(separator: "、"),
                      qualification: i.qualification.flatMap { Qualification(rawValue: $0)?.name.text(l) } ?? Self.t("sv_none", req),
                      period: i.effectiveFrom + (i.effectiveTo.map { " – \($0)" } ?? " –"), region: i.regionCode)
             },
             categories: ServiceCategory.allCases.map { Option(value: $0.rawValue, label: $0.name.text(l)) },
+            units: ServiceUnit.allCases.map { Option(value: $0.rawValue, label: $0.name.text(l)) },
             qualifications: [Option(value: "", label: Self.t("sv_none", req))] + Qualification.allCases.map { Option(value: $0.rawValue, label: $0.name.text(l)) },
             canManage: actor.has(.servicesManage), region: actor.region.value, today: CalendarDate.today().description), req: req)
     }
@@ -466,8 +478,18 @@ struct HomeServicePages: RouteCollection {
             throw AppError(.unprocessableEntity, "menu.minutes", field: "standardMinutes", zh: "标准时长应为整数分钟", en: "The standard duration is whole minutes")
         }
         let list = try Self.priceLines("x=\(f.listYuan)", field: "listYuan")["x"] ?? 0
+        let codes = try await RegistryVocabulary.load(on: req.db).1
+        var tierNames: [String: String] = [:]
+        for c in codes where c.kind == .economicStatus || c.kind == .category {
+            tierNames[c.name.zh] = c.code; tierNames[c.name.en] = c.code
+        }
+        for age in stride(from: 60, through: 100, by: 5) {
+            let n = PriceTiers.name("age_\(age)"); tierNames[n.zh] = "age_\(age)"; tierNames[n.en] = "age_\(age)"
+            tierNames[n.zh.replacingOccurrences(of: " ", with: "")] = "age_\(age)"
+        }
+        let tiers = try Self.priceLines(f.tiers, field: "tiers", names: tierNames)
         _ = try await ServiceSetup(req: req).createItem(.init(regionCode: f.regionCode, code: f.code, name: f.name, category: f.category, unit: f.unit,
-                                                              standardMinutes: minutes, listPriceFen: list, tierPrices: try Self.priceLines(f.tiers, field: "tiers"),
+                                                              standardMinutes: minutes, listPriceFen: list, tierPrices: tiers,
                                                               qualification: f.qualification, balanceAllowed: f.balanceAllowed == "true",
                                                               effectiveFrom: f.effectiveFrom, effectiveTo: f.effectiveTo))
         return req.redirect(to: "/services/menu?notice=sv_saved")

@@ -11,6 +11,11 @@ struct HomePages: RouteCollection {
     /// Static files need no account, so they skip the session lookup.
     func bootBare(routes: any RoutesBuilder) {
         routes.get("static", ":file", use: staticFile)
+        // Browsers ask for /favicon.ico whatever the page links; answer with the same drawing.
+        routes.get("favicon.ico") { req async throws -> Response in
+            req.parameters.set("file", to: "favicon.svg")
+            return try await staticFile(req: req)
+        }
     }
 
     func bootAuthenticated(routes: any RoutesBuilder) {
@@ -60,7 +65,7 @@ struct HomePages: RouteCollection {
     }
 }
 
-/// The stylesheet and the script, read once from the bundle.
+/// The stylesheet, the script and the icon, read once from the bundle.
 final class StaticAssets: Sendable {
     struct Asset: Sendable { var body: String; var type: HTTPMediaType }
     let assets: [String: Asset]
@@ -74,7 +79,8 @@ final class StaticAssets: Sendable {
             for f in files {
                 guard let body = try? String(contentsOf: dir.appendingPathComponent(f), encoding: .utf8) else { continue }
                 let type: HTTPMediaType = f.hasSuffix(".css") ? HTTPMediaType(type: "text", subType: "css", parameters: ["charset": "utf-8"])
-                    : f.hasSuffix(".js") ? HTTPMediaType(type: "text", subType: "javascript", parameters: ["charset": "utf-8"]) : .plainText
+                    : f.hasSuffix(".js") ? HTTPMediaType(type: "text", subType: "javascript", parameters: ["charset": "utf-8"])
+                    : f.hasSuffix(".svg") ? HTTPMediaType(type: "image", subType: "svg+xml") : .plainText
                 found[f] = Asset(body: body, type: type)
             }
         }

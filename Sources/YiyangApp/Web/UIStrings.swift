@@ -316,7 +316,7 @@ enum UIStrings {
         "bn_assessment_condition": .init(zh: "能力评估条件", en: "Assessment condition"),
         "bn_min_level": .init(zh: "最低等级", en: "Lowest level"),
         "bn_max_level": .init(zh: "最高等级", en: "Highest level"),
-        "bn_not_while": .init(zh: "不与以下待遇同时享受（代码，逗号分隔，如 care_subsidy）", en: "Not together with (codes, comma separated, e.g. care_subsidy)"),
+        "bn_not_while": .init(zh: "不与以下待遇同时享受", en: "Not together with"),
         "bn_not_in_institution": .init(zh: "入住养老机构期间不享受", en: "Not while in a care institution"),
         "bn_amount_flat": .init(zh: "固定金额（元/月）", en: "One amount (yuan/month)"),
         "bn_amount_age": .init(zh: "按年龄段（元/月）", en: "By age band (yuan/month)"),

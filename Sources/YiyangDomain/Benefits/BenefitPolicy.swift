@@ -318,18 +318,25 @@ extension BenefitPolicy {
                 return .init(zh: "每张 \(Fen.yuan(rule.perBedFen ?? 0)) 元（一次性）", en: "\(Fen.yuan(rule.perBedFen ?? 0)) yuan a bed, once")
             }
         }
-        let per = isOneOff ? ("元（一次性）", "yuan, once") : ("元/月", "yuan a month")
-        let unitZh = paymentForm == .cash ? per.0 : per.0 + "（服务额度，用于购买服务）"
-        let unitEn = paymentForm == .cash ? per.1 : per.1 + " (a service balance)"
-        if let f = amount.flatFen { return .init(zh: "\(Fen.yuan(f)) \(unitZh)", en: "\(Fen.yuan(f)) \(unitEn)") }
+        // Each amount carries its own unit (每餐 3 元, 每月 50 元): one "元/月" closing the line
+        // made the meal subsidy's per-meal amounts read as monthly ones.
+        func line(_ fen: Int) -> (zh: String, en: String) {
+            let y = Fen.yuan(fen)
+            if isPerUse { return ("每餐 \(y) 元", "\(y) yuan a meal") }
+            return isOneOff ? ("一次性 \(y) 元", "\(y) yuan, once") : ("每月 \(y) 元", "\(y) yuan a month")
+        }
+        var tailZh = paymentForm == .cash ? "" : "（服务额度，用于购买服务）"
+        var tailEn = paymentForm == .cash ? "" : " (a service balance)"
+        if let n = perUse?.perDay { tailZh += "，每天最多 \(n) 餐"; tailEn += ", at most \(n) a day" }
+        if let f = amount.flatFen { let t = line(f); return .init(zh: t.zh + tailZh, en: t.en + tailEn) }
         if let bands = amount.byAge {
-            let zh = bands.map { b in (b.maxAge.map { "\(b.minAge)–\($0) 岁" } ?? "\(b.minAge) 岁及以上") + " \(Fen.yuan(b.fen))" }.joined(separator: "；")
-            let en = bands.map { b in (b.maxAge.map { "\(b.minAge)–\($0)" } ?? "\(b.minAge)+") + ": \(Fen.yuan(b.fen))" }.joined(separator: "; ")
-            return .init(zh: zh + " \(unitZh)", en: en + " \(unitEn)")
+            let zh = bands.map { b in (b.maxAge.map { "\(b.minAge)–\($0) 岁" } ?? "\(b.minAge) 岁及以上") + line(b.fen).zh }
+            let en = bands.map { b in (b.maxAge.map { "\(b.minAge)–\($0)" } ?? "\(b.minAge)+") + ": " + line(b.fen).en }
+            return .init(zh: zh.joined(separator: "；") + tailZh, en: en.joined(separator: "; ") + tailEn)
         }
         if let levels = amount.byLevel {
-            return .init(zh: levels.map { "第 \($0.level) 级 \(Fen.yuan($0.fen))" }.joined(separator: "；") + " \(unitZh)",
-                         en: levels.map { "level \($0.level): \(Fen.yuan($0.fen))" }.joined(separator: "; ") + " \(unitEn)")
+            return .init(zh: levels.map { "第 \($0.level) 级" + line($0.fen).zh }.joined(separator: "；") + tailZh,
+                         en: levels.map { "level \($0.level): " + line($0.fen).en }.joined(separator: "; ") + tailEn)
         }
         return .init(zh: "", en: "")
     }

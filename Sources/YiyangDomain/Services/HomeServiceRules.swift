@@ -77,6 +77,14 @@ public enum PriceTiers {
         return out
     }
 
+    /// A tier's name for pages: the registry's name for a status or category, "80 岁及以上" for an
+    /// age tier; a code nobody names (a deployment's own) is shown as written.
+    public static func name(_ tier: String, codes: [ReferenceCode] = ReferenceCode.defaults) -> LocalizedText {
+        if let c = codes.first(where: { $0.code == tier && ($0.kind == .economicStatus || $0.kind == .category) }) { return c.name }
+        if tier.hasPrefix("age_"), let age = Int(tier.dropFirst(4)) { return .init(zh: "\(age) 岁及以上", en: "\(age) and over") }
+        return .init(zh: tier, en: tier)
+    }
+
     /// The price the person pays and the tier that gave it (nil: the list price).
     public static func price(listFen: Int, tierPrices: [String: Int], personTiers: Set<String>) -> (fen: Int, tier: String?) {
         let best = tierPrices.filter { personTiers.contains($0.key) && $0.value >= 0 }.min { ($0.value, $0.key) < ($1.value, $1.key) }
