@@ -344,27 +344,15 @@ enum AuditLog {
 
     static func recordSystem(on db: any Database, actor: String, action: AuditAction, entityType: String,
                              entityID: String?, region: String, after: (any Encodable)?) async throws {
-        let entry = AuditEntry()
-        entry.at = Date()
-        entry.actorID = nil
-        entry.actorUsername = actor
-        entry.actorRoles = "system"
-        entry.action = action.rawValue
-        entry.entityType = entityType
-        entry.entityID = entityID
-        entry.regionCode = region
-        entry.beforeJSON = nil
-        entry.afterJSON = try after.map { try encode($0) }
-        entry.clientAddress = "cli"
-        entry.userAgent = "yiyang-cli"
-        entry.requestID = UUID().uuidString
-        try await entry.create(on: db)
+        var trail = AuditTrail(command: actor)
+        trail.region = region
+        try await record(trail, on: db, action: action, entityType: entityType, entityID: entityID, after: after)
     }
 
     /// Writes one entry of a long job (an import going on after its request has answered, a
     /// command) in the name of whoever started it.
     static func record(_ trail: AuditTrail, on db: any Database, action: AuditAction, entityType: String, entityID: String?,
-                       after: (any Encodable)?, actorRegion: String? = nil) async throws {
+                       after: (any Encodable)?) async throws {
         let entry = AuditEntry()
         entry.at = Date()
         entry.actorID = trail.actorID
@@ -374,7 +362,6 @@ enum AuditLog {
         entry.entityType = entityType
         entry.entityID = entityID
         entry.regionCode = trail.region
-        if let actorRegion, actorRegion != trail.region { entry.actorRegionCode = actorRegion }
         entry.beforeJSON = nil
         entry.afterJSON = try after.map { try encode($0) }
         entry.clientAddress = trail.clientAddress
