@@ -12,7 +12,8 @@ enum DemoAssessments {
         let today = CalendarDate.today()
         let cutoff = today.yearsBefore(80).description
         let elders = try await Elder.query(on: db).filter(\.$status == ElderStatus.living.rawValue)
-            .filter(\.$birthDate <= cutoff).sort(\.$id).limit(20_000).all()
+            // By name and birth date, which the seed decides, not by id, which is random: the same seed assesses the same people.
+            .filter(\.$birthDate <= cutoff).sort(\.$name).sort(\.$birthDate).sort(\.$id).limit(20_000).all()
         let assessed = Set(try await Assessment.query(on: db).all().map(\.elderID))
             .union(try await AssessmentResult.query(on: db).all().map(\.elderID))
         let assessors = try await User.query(on: db).filter(\.$username ~~ ["demo_assessor", "demo_assessor2"]).sort(\.$username).all()

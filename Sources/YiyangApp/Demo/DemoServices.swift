@@ -107,7 +107,9 @@ enum DemoServices {
         var made = 0
         for (index, (p, contract, carers)) in providers.enumerated() {
             var elders = try await Elder.query(on: db).filter(\.$status == ElderStatus.living.rawValue)
-                .filter(\.$residenceRegion, .custom("LIKE"), String(p.regionCode.prefix(6)) + "%").sort(\.$id).limit(40).all()
+                .filter(\.$residenceRegion, .custom("LIKE"), String(p.regionCode.prefix(6)) + "%")
+                // By name and birth date (seeded), not id (random), so every demo serves the same people.
+                .sort(\.$name).sort(\.$birthDate).sort(\.$id).limit(40).all()
             if let parent, parent.residenceRegion.hasPrefix(String(p.regionCode.prefix(6))) {
                 elders = [parent] + elders.filter { $0.id != parent.id }.prefix(39)
             }
