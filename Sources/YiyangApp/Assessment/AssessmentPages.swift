@@ -77,6 +77,8 @@ struct AssessmentPages: RouteCollection {
         var rows: [DueRow]; var total: Int; var people: Int; var assessed: Int; var percent: String
         /// Width of the covered part of the bar, in SVG units out of 300.
         var barWidth: Int; var region: String; var canManage: Bool
+        /// Names link to the person's page only for accounts that may open it (an assessor may not).
+        var canOpenPeople: Bool
         var prev: String?; var next: String?; var pageNumber: Int; var pageCount: Int
     }
 
@@ -98,7 +100,7 @@ struct AssessmentPages: RouteCollection {
             },
             total: list.total, people: coverage.people, assessed: coverage.assessed, percent: String(format: "%.1f", coverage.percent),
             barWidth: coverage.people == 0 ? 0 : Int((300 * Double(coverage.assessed) / Double(coverage.people)).rounded()),
-            region: region ?? "", canManage: actor.has(.assessmentManage),
+            region: region ?? "", canManage: actor.has(.assessmentManage), canOpenPeople: actor.has(.registryUse),
             prev: page.page > 1 ? link(page.page - 1) : nil, next: page.page < pages ? link(page.page + 1) : nil,
             pageNumber: page.page, pageCount: pages), req: req)
     }
