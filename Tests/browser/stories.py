@@ -101,6 +101,12 @@ class Steps:
 
     def confirm_if_asked(self):
         """An irreversible step may ask once more on a page of its own: answer yes."""
+        for b in self.d.find_elements(By.CSS_SELECTOR, "main form.confirm-actions button[type=submit]"):
+            if b.is_displayed():
+                self.click(b)
+                return True
+        if not urlsplit(self.d.current_url).path.endswith("/confirm"):
+            return False
         for b in self.d.find_elements(By.CSS_SELECTOR, "main form button[type=submit]"):
             if re.search(r"确认|确定", b.text) and b.is_displayed():
                 self.click(b)
@@ -129,7 +135,6 @@ def township_registers_a_person(base, desktop, phone, report, accounts):
     name = "浏览器测" + random.choice("甲乙丙丁戊己庚辛")
     s.fill("name", name)
     s.fill("idNumber", number)
-    s.fill("gender", "女") if False else None  # the ID number says the gender
     for key in ("householdRegion", "residenceRegion"):
         field = desktop.find_elements(By.CSS_SELECTOR, f"main [name='{key}']")
         if field:
@@ -157,9 +162,8 @@ def assessor_on_a_phone(base, desktop, phone, report, accounts):
     answered = phone.execute_script("return document.querySelectorAll('fieldset.item input:checked').length")
     s.check(answered == len(items), f"{answered} of {len(items)} items answered by tapping")
     s.click(phone.find_element(By.CSS_SELECTOR, "button[value=submit]"))
-    if "/form" in phone.current_url or phone.find_elements(By.CSS_SELECTOR, "main form button[type=submit]"):
-        s.confirm_if_asked()
-    wait_for(lambda: "/form" not in phone.current_url, 10, "still on the form after submitting")
+    s.confirm_if_asked()
+    wait_for(lambda: not re.search(r"/(form|confirm)$", urlsplit(phone.current_url).path), 10, "still on the form after submitting")
     s.check(phone.find_elements(By.CSS_SELECTOR, "p.level"), "the result page shows no level: " + s.main_text()[:200])
 
 
@@ -176,10 +180,10 @@ def payment_run_four_eyes(base, desktop, phone, report, accounts):
     run_path = urlsplit(desktop.current_url).path
     a = Steps(base, desktop, "demo_bureau2", accounts)
     a.nav("/benefits")
-    a.follow(text=month, href=r"^/benefits/runs/", within="main")
-    a.check(urlsplit(desktop.current_url).path == run_path, f"the second account opened {desktop.current_url}, not {run_path}")
-    a.click(a.button("批准"))
+    a.follow(text=month, href="^" + re.escape(run_path) + "$", within="main")
+    a.click(a.button("审批"))
     a.confirm_if_asked()
+    a.check(not desktop.find_elements(By.CSS_SELECTOR, "form[action$='/approve']"), "the run still waits for approval")
     bank = a.link(href=r"/bank-file$", within="main").get_attribute("href")
     res = requests.get(bank, cookies=a.cookies(), timeout=60)
     a.check(res.status_code == 200, f"the bank file answered {res.status_code}")
@@ -189,7 +193,7 @@ def payment_run_four_eyes(base, desktop, phone, report, accounts):
 
 def institution_admits_a_resident(base, desktop, phone, report, accounts):
     s = Steps(base, desktop, "demo_institution", accounts)
-    s.nav("/institutions")
+    s.follow(href="^/institutions$")
     s.follow(href=r"^/institutions/[^/]+$", within="main")
     s.check("床位" in s.main_text(), "the home's page shows no beds")
     number = REGISTERED.get("idNumber")
@@ -222,10 +226,18 @@ def family_orders_and_caregiver_visits(base, desktop, phone, report, accounts):
     p = Steps(base, desktop, "demo_provider2", accounts)
     p.nav("/services")
     p.follow(href=r"^/services/dispatch$")
-    forms = desktop.find_elements(By.CSS_SELECTOR, "main form[action$='/assign']")
-    p.check(forms, "no order waits for a caregiver")
-    order_action = forms[-1].get_attribute("action")
-    p.click(forms[-1].find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    # The order just placed: its row shows the slot's start; the caregiver is the provider's 长安·护理员.
+    start = china_now.strftime("%H:%M")
+    rows = [r for r in desktop.find_elements(By.CSS_SELECTOR, "main tbody tr")
+            if start in r.text and r.find_elements(By.CSS_SELECTOR, "form[action$='/assign']")]
+    p.check(rows, f"the order for {start} does not wait for a caregiver on the dispatch page")
+    form = rows[0].find_element(By.CSS_SELECTOR, "form[action$='/assign']")
+    order_action = form.get_attribute("action")
+    choice = Select(form.find_element(By.NAME, "caregiverId"))
+    mine = [o for o in choice.options if "长安·护理员" in o.text]
+    if mine:
+        choice.select_by_value(mine[0].get_attribute("value"))
+    p.click(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
     c = Steps(base, phone, "demo_caregiver2", accounts, elder=True)
     c.follow(href=r"^/services/visits$")
@@ -237,7 +249,9 @@ def family_orders_and_caregiver_visits(base, desktop, phone, report, accounts):
         buttons = phone.find_elements(By.CSS_SELECTOR, sel)
         c.check(buttons, f"the caregiver's page has no {step} for the order just assigned")
         c.click(buttons[0])
-        wait_for(lambda: not phone.find_elements(By.CSS_SELECTOR, sel) or step == "check-out", 15, f"{step} was not recorded")
+        # The tap asks for the position, then sends the form; the page that comes back has no such button.
+        wait_for(lambda: not phone.find_elements(By.CSS_SELECTOR, sel), 20, f"{step} was not recorded")
+        c.answered()
 
 
 ALL = [township_registers_a_person, assessor_on_a_phone, payment_run_four_eyes, institution_admits_a_resident,

@@ -16,7 +16,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from browser import Report, demo_accounts, make_driver, sign_in  # noqa: E402
+from browser import Report, demo_accounts, make_driver, path_of, sign_in  # noqa: E402
 from crawl import Crawl  # noqa: E402
 import stories  # noqa: E402
 
@@ -63,7 +63,7 @@ def main() -> int:
                           + (f", {covered['left_in_queue']} left unvisited at the page limit" if covered["left_in_queue"] else ""),
                           flush=True)
                 except Exception as e:
-                    report.fail(desktop, a.username, desktop.current_url, "crawl", f"{type(e).__name__}: {e}")
+                    report.fail(desktop, a.username, path_of(desktop.current_url), "crawl", f"{type(e).__name__}: {e}")
                     traceback.print_exc()
         if args.only != "crawl":
             for story in stories.ALL:
@@ -75,7 +75,7 @@ def main() -> int:
                     print(f"story {story.__name__}: SKIPPED — {s}", flush=True)
                 except Exception as e:
                     drv = getattr(e, "driver", desktop)
-                    report.fail(drv, getattr(e, "role", "?"), drv.current_url, f"story:{story.__name__}",
+                    report.fail(drv, getattr(e, "role", "?"), path_of(drv.current_url), f"story:{story.__name__}",
                                 f"{type(e).__name__}: {e}")
                     traceback.print_exc()
     finally:
