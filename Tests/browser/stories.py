@@ -86,7 +86,9 @@ class Steps:
         self.fail(f"no button {text}")
 
     def fill(self, name, value, form="main"):
-        e = self.d.find_element(By.CSS_SELECTOR, f"{form} [name='{name}']")
+        found = self.d.find_elements(By.CSS_SELECTOR, f"{form} [name='{name}']")
+        self.check(found, f"no field {name} on the page")
+        e = found[0]
         if e.tag_name == "select":
             sel = Select(e)
             match = [o for o in sel.options if value in o.text or o.get_attribute("value") == value]

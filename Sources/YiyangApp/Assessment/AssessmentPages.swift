@@ -177,6 +177,8 @@ struct AssessmentPages: RouteCollection {
         var canAssign: Bool; var canFill: Bool; var canReview: Bool; var canCancel: Bool; var canDispute: Bool
         var eligible: [AssessorChoice]; var assessorsRequired: Int
         var result: ResultSummary?; var error: String?
+        /// The person's name links to their record only for accounts that may open it.
+        var canOpenPerson: Bool
     }
 
     func summary(_ r: AssessmentResult, instrument: AssessmentInstrument, locale: UILocale) -> ResultSummary {
@@ -219,7 +221,8 @@ struct AssessmentPages: RouteCollection {
             canCancel: actor.has(.assessmentManage) && [.requested, .assigned, .inProgress].contains(a.statusValue),
             canDispute: actor.has(.assessmentManage) && [.approved, .rejected].contains(a.statusValue),
             eligible: eligible.map { AssessorChoice(username: $0.username, name: "\($0.displayName)（\($0.username)）", checked: chosen.contains($0.username)) },
-            assessorsRequired: policy.assessorsRequired, result: result, error: errors.values.first), req: req, status: status)
+            assessorsRequired: policy.assessorsRequired, result: result, error: errors.values.first,
+            canOpenPerson: actor.has(.registryUse)), req: req, status: status)
     }
 
     @Sendable func show(req: Request) async throws -> Response {
