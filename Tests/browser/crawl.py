@@ -117,7 +117,8 @@ class Crawl:
         for pat, url in first_url.items():
             self.elder_phone(account, url)
             self.without_script(account, url, facts_by_pattern[pat])
-        return {"pages": visited, "patterns": len({pattern(u) for u in seen}), "measured": len(first_url), "seconds": round(time.time() - started, 1),
+        return {"pages": visited, "patterns": len({pattern(u) for u in seen}), "measured": len(first_url),
+                "seconds": round(time.time() - started, 1),
                 "crawl_seconds": round(crawl_seconds, 1), "left_in_queue": len(queue)}
 
     def elder_phone(self, role, url):

@@ -41,7 +41,8 @@ for (const e of document.querySelectorAll('[placeholder], [title], [aria-label],
   if (e.closest(skip)) continue;
   for (const a of ['placeholder', 'title', 'aria-label', 'alt']) if (e.getAttribute(a)) texts.push(e.getAttribute(a));
 }
-const visible = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; };
+const visible = e => { const r = e.getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; };
 const forms = Array.from(document.querySelectorAll('main form')).map(f => [
   (f.getAttribute('method') || 'get').toLowerCase() + ' ' + (f.getAttribute('action') || ''),
   Array.from(f.elements).filter(e => e.name && e.type !== 'hidden' && visible(e)).map(e => e.name).sort().join(',')]);
@@ -59,8 +60,9 @@ ELDER = r"""
 const out = {scrollWidth: document.documentElement.scrollWidth, width: document.documentElement.clientWidth, text: [], h1: [], targets: []};
 const shown = e => { const r = e.getBoundingClientRect(); const s = getComputedStyle(e);
   return r.width > 1 && r.height > 1 && s.visibility !== 'hidden' && r.right > 0 && r.bottom > -10000; };
-const name = e => e.tagName.toLowerCase() + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).join('.') : '')
-  + ' "' + ((e.innerText || e.value || e.name || e.getAttribute('aria-label') || '').trim().replace(/\s+/g, ' ').slice(0, 24)) + '"';
+const name = e => e.tagName.toLowerCase()
+  + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).join('.') : '')
+  + ' "' + ((e.innerText || e.textContent || e.value || e.name || e.getAttribute('aria-label') || '').trim().replace(/\s+/g, ' ').slice(0, 24)) + '"';
 const px = e => parseFloat(getComputedStyle(e).fontSize);
 const seen = new Set();
 const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -83,7 +85,8 @@ const inSentence = a => {
 };
 for (const e of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
   let target = e;
-  if (e.matches('input[type=radio], input[type=checkbox]')) target = e.closest('label') || (e.id && document.querySelector('label[for="' + e.id + '"]')) || e;
+  if (e.matches('input[type=radio], input[type=checkbox]'))
+    target = e.closest('label') || (e.id && document.querySelector('label[for="' + e.id + '"]')) || e;
   if (!shown(target) || (e.tagName === 'A' && inSentence(e))) continue;
   const r = target.getBoundingClientRect();
   if (r.width < 59.5 || r.height < 59.5) out.targets.push(name(target) + ' ' + Math.round(r.width) + '×' + Math.round(r.height));
@@ -111,7 +114,8 @@ def axe_violations(d, axe_source: str) -> list[str]:
     result = d.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map(v => [v.id, v.impact, v.help,"
-        " v.nodes.slice(0, 3).map(n => n.target.join(' ') + (n.failureSummary ? ' — ' + n.failureSummary.split('\\n').slice(1, 2).join('') : ''))])))"
+        " v.nodes.slice(0, 3).map(n => n.target.join(' ')"
+        " + (n.failureSummary ? ' — ' + n.failureSummary.split('\\n').slice(1, 2).join('') : ''))])))"
         ".catch(e => done([['axe-error', 'critical', String(e), []]]))")
     return [f"{rid} ({impact}): {help} @ {'; '.join(nodes)}" for rid, impact, help, nodes in result
             if impact in ("serious", "critical")]
