@@ -77,8 +77,8 @@ struct AssessmentPages: RouteCollection {
         var rows: [DueRow]; var total: Int; var people: Int; var assessed: Int; var percent: String
         /// Width of the covered part of the bar, in SVG units out of 300.
         var barWidth: Int; var region: String; var canManage: Bool
-        /// Names link to the person's page only for accounts that may open it (an assessor may not).
-        var canOpenPeople: Bool
+        /// Names link to the registry only for an account that may open it (an assessor may not).
+        var canOpenElders: Bool
         var prev: String?; var next: String?; var pageNumber: Int; var pageCount: Int
     }
 
@@ -100,7 +100,7 @@ struct AssessmentPages: RouteCollection {
             },
             total: list.total, people: coverage.people, assessed: coverage.assessed, percent: String(format: "%.1f", coverage.percent),
             barWidth: coverage.people == 0 ? 0 : Int((300 * Double(coverage.assessed) / Double(coverage.people)).rounded()),
-            region: region ?? "", canManage: actor.has(.assessmentManage), canOpenPeople: actor.has(.registryUse),
+            region: region ?? "", canManage: actor.has(.assessmentManage), canOpenElders: actor.has(.registryUse),
             prev: page.page > 1 ? link(page.page - 1) : nil, next: page.page < pages ? link(page.page + 1) : nil,
             pageNumber: page.page, pageCount: pages), req: req)
     }
@@ -177,8 +177,8 @@ struct AssessmentPages: RouteCollection {
         var canAssign: Bool; var canFill: Bool; var canReview: Bool; var canCancel: Bool; var canDispute: Bool
         var eligible: [AssessorChoice]; var assessorsRequired: Int
         var result: ResultSummary?; var error: String?
-        /// The person's name links to their record only for accounts that may open it.
-        var canOpenPerson: Bool
+        /// The person's name links to the registry only for an account that may open it.
+        var canOpenElder: Bool
     }
 
     func summary(_ r: AssessmentResult, instrument: AssessmentInstrument, locale: UILocale) -> ResultSummary {
@@ -222,7 +222,7 @@ struct AssessmentPages: RouteCollection {
             canDispute: actor.has(.assessmentManage) && [.approved, .rejected].contains(a.statusValue),
             eligible: eligible.map { AssessorChoice(username: $0.username, name: "\($0.displayName)（\($0.username)）", checked: chosen.contains($0.username)) },
             assessorsRequired: policy.assessorsRequired, result: result, error: errors.values.first,
-            canOpenPerson: actor.has(.registryUse)), req: req, status: status)
+            canOpenElder: actor.has(.registryUse)), req: req, status: status)
     }
 
     @Sendable func show(req: Request) async throws -> Response {
