@@ -14,6 +14,7 @@ enum UIStrings {
         "demo_badge": .init(zh: "演示账号", en: "Demo account"),
         "logout": .init(zh: "退出", en: "Sign out"),
         "nav_label": .init(zh: "主导航", en: "Main navigation"),
+        "nav_menu": .init(zh: "菜单", en: "Menu"),
         "nav_home": .init(zh: "首页", en: "Home"),
         "nav_regions": .init(zh: "行政区划", en: "Regions"),
         "nav_users": .init(zh: "账号管理", en: "Accounts"),
