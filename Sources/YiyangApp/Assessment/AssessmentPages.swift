@@ -77,15 +77,23 @@ struct AssessmentPages: RouteCollection {
         var rows: [DueRow]; var total: Int; var people: Int; var assessed: Int; var percent: String
         /// Width of the covered part of the bar, in SVG units out of 300.
         var barWidth: Int; var region: String; var canManage: Bool
+        /// The region filter by name; `region` above is the code it resolved to, for the request form.
+        var regionField: RegionPicker.Field
+        /// The coverage bar's scale: 0–100 % in steps, at their x in SVG units out of 300.
+        var coverageTicks: [ChartTick]
         var prev: String?; var next: String?; var pageNumber: Int; var pageCount: Int
     }
 
     @Sendable func due(req: Request) async throws -> Response {
         let actor = try req.require(.assessmentUse)
-        let region = req.query[String.self, at: "region"].flatMap { $0.isEmpty ? nil : $0 }
+        let typed = req.query[String.self, at: "region"] ?? ""
+        let picked = try await RegionPicker.resolve(typed, req: req)
+        let region = picked.code
         let scope = try req.regionScope()
         let page = try PageRequest(req)
-        let list = try await AssessmentDueList.list(scope: scope, region: region, page: page, on: req.db)
+        // An unresolved name lists nobody; the form says why beside the field and keeps the text.
+        let list = picked.isResolved ? try await AssessmentDueList.list(scope: scope, region: region, page: page, on: req.db)
+            : Paged<AssessmentDueList.Entry>(items: [], page: page.page, per: page.per, total: 0)
         let coverage = try await AssessmentDueList.coverage(scope: scope, region: region, on: req.db)
         let l = req.locale
         let why = ["never": UIStrings.text("as_due_never", l), "expired": UIStrings.text("as_due_expired", l), "expiring": UIStrings.text("as_due_expiring", l)]
@@ -98,7 +106,10 @@ struct AssessmentPages: RouteCollection {
             },
             total: list.total, people: coverage.people, assessed: coverage.assessed, percent: String(format: "%.1f", coverage.percent),
             barWidth: coverage.people == 0 ? 0 : Int((300 * Double(coverage.assessed) / Double(coverage.people)).rounded()),
-            region: region ?? "", canManage: actor.has(.assessmentManage),
+            region: region ?? "", canManage: actor.has(.assessmentManage) && picked.isResolved,
+            regionField: try await RegionPicker.field(id: "region", name: "region", label: UIStrings.text("field_region", l), value: typed,
+                                                      resolution: picked, req: req),
+            coverageTicks: stride(from: 0, through: 100, by: 25).map { ChartTick(position: $0 * 3, label: "\($0)%") },
             prev: page.page > 1 ? link(page.page - 1) : nil, next: page.page < pages ? link(page.page + 1) : nil,
             pageNumber: page.page, pageCount: pages), req: req)
     }

@@ -1,0 +1,201 @@
+@testable import YiyangApp
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+import YiyangDomain
+
+/// Issue 12's fixes from trying the pages: regions typed by name, the assessor's confirmation
+/// step, the portal's offers, charts with axes and amounts with separators.
+@Suite("Region picker by name")
+struct RegionPickerTests {
+    /// Two communities of one name in two streets of 长安区, as real tables have.
+    static func twins(_ app: Application) async throws {
+        try await Region(code: RegionCode("130102002009")!, name: "新华社区居委会").create(on: app.db)
+        try await Region(code: RegionCode("130102003009")!, name: "新华社区居委会").create(on: app.db)
+    }
+
+    @Test("the registry's filter takes a name, a code or name（code）; the list names regions; the API keeps codes",
+          arguments: TestDatabase.all)
+    func registryFilter(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            _ = try await app.makeElder("郑青园", id: makeID("130102", "19400101", 11), region: "130102002001")
+            _ = try await app.makeElder("郑建北", id: makeID("130102", "19400101", 12), region: "130102001001")
+            let staff = Browser(app)
+            try await staff.signIn("demo_county")
+            let form = try await staff.get("/elders")
+            #expect(form.body.string.contains(#"list="region-options""#), "the field suggests regions")
+            #expect(form.body.string.contains("<option value=\"青园街道（130102002000）\">"), "suggestions are name（code）")
+            for typed in ["青园街道", "青园街道（130102002000）", "130102002000", "青园街"] {
+                let page = try await staff.get("/elders?q=%E9%83%91&region=" + Browser.encode(typed))
+                let html = page.body.string
+                #expect(page.status == .ok, "\(typed)")
+                #expect(html.contains("郑青园") && !html.contains("郑建北"), "\(typed) finds the street's people only")
+                #expect(html.contains(#"value="\#(typed)""#), "what was typed stays in the field")
+                #expect(html.contains("region=130102002000"), "the export link carries the resolved code")
+            }
+            let list = try await staff.get("/elders?q=%E9%83%91")
+            #expect(list.body.string.contains("<td>青园社区居委会</td>"), "the residence column names the region")
+            let token = try await app.token("demo_county")
+            #expect(try await app.api(.GET, "/api/v1/elders?region=\(Browser.encode("青园街道"))", token: token).status == .badRequest,
+                    "the API takes codes only, as before")
+            #expect(try await app.api(.GET, "/api/v1/elders?region=130102002000", token: token).status == .ok)
+        }
+    }
+
+    @Test("a name of several regions re-shows the search with the candidates; an unknown name says so beside the field",
+          arguments: TestDatabase.all)
+    func ambiguousAndUnknown(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            try await Self.twins(app)
+            let staff = Browser(app)
+            try await staff.signIn("demo_county")
+            let twice = try await staff.get("/elders?q=%E9%83%91&region=" + Browser.encode("新华社区居委会"))
+            let html = twice.body.string
+            #expect(twice.status == .ok, "the search page, not an error page")
+            #expect(html.contains(#"<select id="region" name="region" required aria-invalid="true" aria-describedby="region-error">"#))
+            #expect(html.contains(#"<option value="130102002009">新华社区居委会（青园街道 · 130102002009）</option>"#))
+            #expect(html.contains(#"<option value="130102003009">新华社区居委会（广安街道 · 130102003009）</option>"#))
+            #expect(html.contains("有 2 个区划名为“新华社区居委会”"))
+            #expect(html.contains(#"id="q" name="q" value="郑""#), "the rest of the search is kept")
+            // Choosing one of them runs the search.
+            #expect(try await staff.get("/elders?q=%E9%83%91&region=130102003009").status == .ok)
+
+            let unknown = try await staff.get("/elders?region=" + Browser.encode("火星村"))
+            #expect(unknown.status == .ok)
+            #expect(unknown.body.string.contains(#"<p class="field-error" id="region-error">所属区划：您的管辖范围内没有名为“火星村”的区划"#))
+            #expect(unknown.body.string.contains(#"value="火星村""#), "what was typed is kept")
+            // Outside the account's area a name is as unknown as one that does not exist.
+            let township = Browser(app)
+            try await township.signIn("demo_township")
+            let outside = try await township.get("/elders?region=" + Browser.encode("裕华区"))
+            #expect(outside.body.string.contains("没有名为“裕华区”的区划"))
+            let outsideCode = try await township.get("/elders?region=130108000000")
+            #expect(outsideCode.status == .ok && outsideCode.body.string.contains("region-error"))
+        }
+    }
+
+    @Test("forms take names too: a person's household, a provider, a policy; the due list and the audit log filter by name",
+          arguments: TestDatabase.all)
+    func formsAndFilters(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            try await Self.twins(app)
+            let staff = Browser(app)
+            try await staff.signIn("demo_county")
+            try await staff.get("/elders/new")
+            let id = makeID("130102", "19390505", 21)
+            let made = try await staff.post("/elders", [("name", "冯广安"), ("idNumber", id), ("householdRegion", "休门社区居委会"),
+                                                        ("residenceRegion", ""), ("economicStatus", "ordinary")])
+            #expect(made.status == .seeOther, "\(made.body.string.prefix(400))")
+            let elder = try #require(try await Elder.query(on: app.db).filter(\.$name == "冯广安").first())
+            #expect(elder.householdRegion == "130102003002")
+            try await staff.get("/elders/new")
+            let twice = try await staff.post("/elders", [("name", "冯新华"), ("idNumber", makeID("130102", "19390505", 22)),
+                                                         ("householdRegion", "新华社区居委会"), ("economicStatus", "ordinary")])
+            #expect(twice.status == .unprocessableEntity)
+            #expect(twice.body.string.contains(#"<select id="householdRegion" name="householdRegion""#))
+            #expect(twice.body.string.contains("130102002009") && twice.body.string.contains(#"value="冯新华""#), "the form is kept")
+            let nowhere = try await staff.post("/elders", [("name", "冯某"), ("idNumber", makeID("130102", "19390505", 23)),
+                                                          ("householdRegion", "不存在村"), ("economicStatus", "ordinary")])
+            #expect(nowhere.status == .unprocessableEntity)
+            #expect(nowhere.body.string.contains(#"id="householdRegion-error">户籍地：您的管辖范围内没有名为“不存在村”的区划"#))
+
+            // A provider's region by name; a wrong one re-shows the form with what was typed.
+            try await staff.get("/services/providers")
+            let wrong = try await staff.post("/services/providers", [("name", "安康护理"), ("creditCode", "91130102MA0000000X"),
+                                                                     ("regionCode", "不存在街道"), ("contact", "王经理")])
+            #expect(wrong.status == .unprocessableEntity)
+            #expect(wrong.body.string.contains(#"value="安康护理""#) && wrong.body.string.contains(#"value="不存在街道""#))
+            #expect(wrong.body.string.contains(#"id="regionCode-error""#))
+
+            // The policy form: several matches give the choice, the other fields stay.
+            try await staff.get("/benefits/policies/new")
+            let policy = try await staff.post("/benefits/policies", [("benefitType", "age_allowance"), ("regionCode", "新华社区居委会"),
+                                                                     ("effectiveFrom", "2027-01"), ("amountKind", "flat"),
+                                                                     ("flatYuan", "60")])
+            #expect(policy.status == .unprocessableEntity)
+            #expect(policy.body.string.contains(#"<select id="regionCode" name="regionCode""#))
+
+            let due = try await staff.get("/assessment/due?region=" + Browser.encode("建北街道"))
+            #expect(due.status == .ok)
+            #expect(due.body.string.contains(#"name="region" value="130102001000""#), "the request form carries the resolved code")
+            let dueUnknown = try await staff.get("/assessment/due?region=" + Browser.encode("火星"))
+            #expect(dueUnknown.status == .ok && dueUnknown.body.string.contains(#"id="region-error""#))
+            #expect(!dueUnknown.body.string.contains("/assessment/due/requests"), "nothing to request for a region that did not resolve")
+
+            let admin = Browser(app)
+            try await admin.signIn("demo_admin")
+            let audit = try await admin.get("/audit?region=" + Browser.encode("长安区"))
+            #expect(audit.status == .ok)
+            #expect(audit.body.string.contains("region=130102000000"), "the export link carries the code")
+            #expect(!audit.body.string.contains("region 应为区划代码"))
+        }
+    }
+}
+
+@Suite("Charts and amounts")
+struct ChartsAndAmountsTests {
+    @Test("amounts on pages have thousands separators; files keep plain numbers")
+    func amounts() {
+        #expect(Fen.display(123_456_789) == "1,234,567.89")
+        #expect(Fen.display(100_000) == "1,000.00")
+        #expect(Fen.display(99_999) == "999.99")
+        #expect(Fen.display(-250_000) == "-2,500.00")
+        #expect(Fen.display(5) == "0.05")
+        #expect(Fen.yuan(123_456_789) == "1234567.89", "bank files and spreadsheets stay plain")
+        #expect(Fen.grouped(1_000_000) == "1,000,000")
+    }
+
+    @Test("the axis has a few round ticks covering the peak")
+    func ticks() {
+        #expect(BarChart.step(for: 1_234) == 500)
+        #expect(BarChart.step(for: 100) == 25)
+        #expect(BarChart.step(for: 9_000) == 2_500)
+        let months: [(month: Month, fen: Int)] = [(Month("2026-11")!, 123_400), (Month("2026-12")!, 98_000_000),
+                                                  (Month("2027-01")!, 0)]
+        let chart = BarChart.months(months, elder: false, locale: .zh)
+        #expect(chart.ticks.map(\.label) == ["0", "250,000", "500,000", "750,000", "1,000,000"])
+        #expect(chart.ticks.first?.position == chart.plotBottom && chart.ticks.last?.position == chart.plotTop)
+        #expect(chart.bars.map(\.label) == ["11月", "12月", "1月"])
+        #expect(chart.bars.map(\.year) == ["2026", nil, "2027"])
+        #expect(chart.bars[1].value == "980,000.00")
+        let elder = BarChart.months(months, elder: true, locale: .zh)
+        #expect(elder.width > chart.width && elder.plotBottom > chart.plotBottom, "more room for larger words in elder mode")
+        #expect(elder.ticks.map(\.label) == chart.ticks.map(\.label))
+    }
+
+    @Test("the report's chart has tick values and labels that grow in elder mode; its amounts are separated", arguments: TestDatabase.all)
+    func reportPage(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let month = Month.current()
+            for (n, fen) in [123_456_00, 7_890_00].enumerated() {
+                let p = Payment()
+                p.runID = UUID(); p.entitlementID = UUID(); p.elderID = UUID(); p.regionCode = "130102001001"
+                p.benefitType = "age_allowance"; p.month = month.adding(-n).description; p.amountFen = fen; p.paymentForm = "cash"
+                try await p.create(on: app.db)
+            }
+            let bureau = Browser(app)
+            try await bureau.signIn("demo_bureau")
+            let page = try await bureau.get("/benefits/reports")
+            let html = page.body.string
+            #expect(page.status == .ok)
+            #expect(html.contains(#"class="value" text-anchor="end" dominant-baseline="middle">0</text>"#), "the axis starts at 0")
+            #expect(html.contains(">150,000</text>"), "round ticks with separators")
+            #expect(html.contains("<strong>131,346.00</strong>"), "the total with separators")
+            #expect(html.contains("<td>123,456.00</td>"), "table amounts with separators")
+            #expect(html.contains("<td>长安区（130102000000）</td>"), "the region named")
+            let svgStart = #"<svg class="chart" viewBox="0 0 (\d+)"#
+            let normalWidth = try #require(html.range(of: svgStart, options: .regularExpression).map { html[$0] })
+            try await bureau.get("/preferences?elder=1&next=/benefits/reports")
+            let elder = try await bureau.get("/benefits/reports")
+            #expect(elder.body.string.contains(#"<body class="elder">"#))
+            let elderWidth = try #require(elder.body.string.range(of: svgStart, options: .regularExpression)
+                .map { elder.body.string[$0] })
+            #expect(elderWidth != normalWidth, "elder mode lays the chart out for its larger words")
+            let css = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("Sources/YiyangApp/Resources/Public/app.css"), encoding: .utf8)
+            #expect(css.contains("body.elder svg.chart text { font-size: 20px; }"))
+        }
+    }
+}
