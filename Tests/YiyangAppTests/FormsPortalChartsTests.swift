@@ -134,6 +134,79 @@ struct RegionPickerTests {
     }
 }
 
+@Suite("The assessor's confirmation step")
+struct AssessmentConfirmationTests {
+    @Test("submit leads to a confirmation page with the level; back keeps the answers; only the confirmation records the result",
+          arguments: TestDatabase.all)
+    func confirmation(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let elder = try await app.makeElder("韩秀兰", id: makeID("130102", "19370707", 51), region: "130102001001")
+            let staff = Browser(app)
+            try await staff.signIn("demo_township")
+            try await staff.get("/assessment/new?elder=\(elder.id!)")
+            let requested = try await staff.post("/assessment", [("elderId", elder.id!.uuidString), ("instrument", "gbt42195-2022"),
+                                                               ("reason", "first"), ("requestedVia", "family"), ("requesterName", "韩强")])
+            let casePath = try #require(requested.headers.first(name: .location)?.components(separatedBy: "?").first)
+            try await staff.get(casePath)
+            _ = try await staff.post(casePath + "/assign", [("agency", "评估中心"), ("assessors[]", "demo_assessor"),
+                                                            ("assessors[]", "demo_assessor2")])
+
+            let assessor = Browser(app)
+            try await assessor.signIn("demo_assessor")
+            let form = try await assessor.get(casePath + "/form")
+            #expect(form.body.string.contains(#"value="submit" class="button primary">检查并提交</button>"#))
+            var fields: [(String, String)] = AssessmentInstruments.gbt42195_2022.items.map { ($0.code, String($0.maxScore)) }
+            fields[0] = ("B.1.1", "2")
+            fields += [("diagnoses", ""), ("riskEvents30d", "0"), ("action", "submit")]
+            let submitted = try await assessor.post(casePath + "/form", fields)
+            #expect(submitted.status == .seeOther)
+            #expect(submitted.headers.first(name: .location) == casePath + "/confirm")
+            #expect(try await AssessmentResult.query(on: app.db).count() == 0, "nothing is recorded before the confirmation")
+
+            let confirm = try await assessor.get(casePath + "/confirm")
+            let html = confirm.body.string
+            #expect(confirm.status == .ok)
+            #expect(html.contains("提交后结果即锁定，不能再修改"))
+            #expect(html.contains("88 / 90"), "the total it scores")
+            #expect(html.contains("最终等级：<strong>能力轻度受损"), "the level it scores")
+            #expect(html.contains("<td>B.1.1 进食</td><td>2</td>"), "every answer as it will be submitted")
+            #expect(html.contains(#"action="\#(casePath)/submit""#) && html.contains(#"href="\#(casePath)/form">返回修改</a>"#))
+            #expect(html.contains(#"<form method="post" action="\#(casePath)/submit" class="confirm-actions">"#),
+                    "a plain form: no script needed")
+
+            // Back to edit: the answers are the saved draft.
+            let back = try await assessor.get(casePath + "/form")
+            #expect(back.body.string.contains(#"id="i-B-1-1-2" name="B.1.1" value="2" checked"#))
+            #expect(back.body.string.contains("已答 26 / 26"))
+
+            // A confirmation of answers that changed since is shown again, not recorded.
+            let draftToken = try #require(html.range(of: #"name="draft" value="([0-9a-f]+)""#, options: .regularExpression)
+                .map { String(html[$0].split(separator: "\"")[3]) })
+            var changed = fields
+            changed[0] = ("B.1.1", "4")
+            changed[changed.count - 1] = ("action", "save")
+            _ = try await assessor.post(casePath + "/form", changed)
+            try await assessor.get(casePath + "/confirm")
+            let stale = try await assessor.post(casePath + "/submit", [("draft", draftToken)])
+            #expect(stale.status == .conflict)
+            #expect(stale.body.string.contains("答案在您打开本页后有了改动"))
+            #expect(stale.body.string.contains("90 / 90"), "the page shows the answers as they are now")
+            #expect(try await AssessmentResult.query(on: app.db).count() == 0)
+
+            let fresh = stale.body.string
+            let token = try #require(fresh.range(of: #"name="draft" value="([0-9a-f]+)""#, options: .regularExpression)
+                .map { String(fresh[$0].split(separator: "\"")[3]) })
+            let done = try await assessor.post(casePath + "/submit", [("draft", token)])
+            #expect(done.status == .seeOther)
+            #expect(done.headers.first(name: .location)?.contains("as_submitted") == true)
+            let result = try #require(try await AssessmentResult.query(on: app.db).first())
+            #expect(result.total == 90)
+            #expect(try await assessor.get(casePath + "/confirm").status == .seeOther, "a submitted case has nothing to confirm")
+            #expect(try await assessor.post(casePath + "/submit", [("draft", token)]).status == .conflict, "and is never submitted twice")
+        }
+    }
+}
+
 @Suite("Charts and amounts")
 struct ChartsAndAmountsTests {
     @Test("amounts on pages have thousands separators; files keep plain numbers")

@@ -15,6 +15,8 @@ struct AssessmentPages: RouteCollection {
         pages.post(":assessmentID", "assign", use: assign)
         pages.get(":assessmentID", "form", use: form)
         pages.post(":assessmentID", "form", use: saveForm)
+        pages.get(":assessmentID", "confirm", use: confirmPage)
+        pages.post(":assessmentID", "submit", use: confirmSubmit)
         pages.post(":assessmentID", "review", use: review)
         pages.post(":assessmentID", "cancel", use: cancel)
         pages.get(":assessmentID", "report", use: report)
@@ -320,8 +322,10 @@ struct AssessmentPages: RouteCollection {
         return try await renderForm(req, a)
     }
 
-    /// Every press saves the draft; "submit" then scores it and records the result. A form
-    /// field per item (`B.1.1`), the conditions, and `action` = save or submit.
+    /// Every press saves the draft; "submit" then checks it is complete and leads to the
+    /// confirmation page, where the result is recorded only on a second, deliberate press: a
+    /// submitted result cannot be changed. A form field per item (`B.1.1`), the conditions,
+    /// and `action` = save or submit.
     @Sendable func saveForm(req: Request) async throws -> Response {
         let a = try await req.findScoped(Assessment.self, try AssessmentsAPI.assessmentID(req))
         let service = AssessmentService(req: req)
@@ -352,9 +356,84 @@ struct AssessmentPages: RouteCollection {
         }
         guard submit else { return req.redirect(to: "/assessment/\(a.id!.uuidString)/form?notice=as_draft_saved") }
         do {
-            _ = try await service.submit(a)
+            _ = try AssessmentService.score(instrument, draft)
         } catch let f as ValidationFailure {
             return try await renderForm(req, a, draft: draft, errors: issueMap(f.issues), status: .unprocessableEntity)
+        }
+        return req.redirect(to: "/assessment/\(a.id!.uuidString)/confirm")
+    }
+
+    // MARK: the confirmation step
+
+    struct ConfirmAnswer: Encodable { var code: String; var name: String; var score: Int; var text: String }
+    struct ConfirmSection: Encodable { var code: String; var name: String; var score: Int; var max: Int; var answers: [ConfirmAnswer] }
+    struct ConfirmPage: Encodable {
+        var id: String; var elderName: String; var elderFacts: String; var instrument: String; var provisional: Bool
+        var total: Int; var maxScore: Int; var preliminary: String; var final: String; var rules: [String]
+        var sections: [ConfirmSection]; var asksConditions: Bool; var coma: Bool; var diagnoses: String; var riskEvents: Int
+        /// The draft this page shows; the submission is refused if the draft changed since.
+        var draft: String; var changed: Bool
+    }
+
+    /// Names the draft as it is now, so a confirmation applies to the answers it showed.
+    static func fingerprint(_ a: Assessment) -> String {
+        SHA256.hash(data: Data(a.draftJSON.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func renderConfirm(_ req: Request, _ a: Assessment, changed: Bool = false) async throws -> Response {
+        let l = req.locale
+        let elder = try await req.findScoped(Elder.self, a.elderID)
+        let instrument = try AssessmentService.instrument(a.instrument, policy: try await AssessmentService.policy(on: req.db))
+        let d = a.draft
+        let outcome: AssessmentOutcome
+        do { outcome = try AssessmentService.score(instrument, d) } catch is ValidationFailure {
+            // Not complete (another tab saved a partial draft): back to the form, which names what is missing.
+            return req.redirect(to: "/assessment/\(a.id!.uuidString)/form")
+        }
+        let sections = instrument.dimensions.map { dim in
+            ConfirmSection(code: dim.code, name: dim.name, score: outcome.dimensions[dim.code] ?? 0, max: dim.maxScore,
+                           answers: instrument.items.filter { $0.dimension == dim.code }.map { item in
+                               let score = d.answers[item.code] ?? 0
+                               return ConfirmAnswer(code: item.code, name: item.name, score: score,
+                                                    text: item.options.first { $0.score == score }?.text ?? "")
+                           })
+        }
+        let title = UIStrings.text("as_confirm_title", l) + " · " + elder.name
+        return try await WebPage.render("assessment-confirm", title: title, ConfirmPage(
+            id: a.id!.uuidString, elderName: elder.name,
+            elderFacts: "\(elder.idMasked) · \(elder.age.map { l == .en ? "age \($0)" : "\($0) 岁" } ?? "")",
+            instrument: "\(instrument.name)（\(instrument.version)）", provisional: instrument.provisional,
+            total: outcome.total, maxScore: instrument.maxScore, preliminary: outcome.preliminaryLevel.name.text(l),
+            final: outcome.finalLevel.name.text(l), rules: outcome.appliedRules.map { $0.description.text(l) },
+            sections: sections, asksConditions: instrument.asksConditions, coma: d.coma,
+            diagnoses: d.diagnoses.isEmpty ? UIStrings.text("none", l) : d.diagnoses.joined(separator: ", "), riskEvents: d.riskEvents30d,
+            draft: Self.fingerprint(a), changed: changed), req: req, status: changed ? .conflict : .ok)
+    }
+
+    /// What will be submitted, the level it scores, and the two ways on: confirm, or back to the form.
+    @Sendable func confirmPage(req: Request) async throws -> Response {
+        let a = try await req.findScoped(Assessment.self, try AssessmentsAPI.assessmentID(req))
+        try await AssessmentService(req: req).requireAssessor(a)
+        guard a.statusValue.isOpen else { return req.redirect(to: "/assessment/\(a.id!.uuidString)") }
+        return try await renderConfirm(req, a)
+    }
+
+    struct ConfirmForm: Content { var draft: String? }
+
+    /// The deliberate second press: records the result of the draft the confirmation page showed.
+    @Sendable func confirmSubmit(req: Request) async throws -> Response {
+        let a = try await req.findScoped(Assessment.self, try AssessmentsAPI.assessmentID(req))
+        let service = AssessmentService(req: req)
+        try await service.requireAssessor(a)
+        guard a.statusValue.isOpen else { throw AssessmentService.wrongStatus(a) }
+        guard try req.content.decode(ConfirmForm.self).draft == Self.fingerprint(a) else {
+            // The answers changed after this page was shown (another tab or assessor): show them again.
+            return try await renderConfirm(req, a, changed: true)
+        }
+        do {
+            _ = try await service.submit(a)
+        } catch is ValidationFailure {
+            return req.redirect(to: "/assessment/\(a.id!.uuidString)/form")
         }
         return req.redirect(to: "/assessment/\(a.id!.uuidString)?notice=as_submitted")
     }
