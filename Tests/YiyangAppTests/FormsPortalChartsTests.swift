@@ -207,6 +207,78 @@ struct AssessmentConfirmationTests {
     }
 }
 
+@Suite("Portal offers and the elderly person's own link")
+struct PortalOffersTests {
+    @Test("apply is offered only for a benefit the person qualifies for; the others say why", arguments: TestDatabase.all)
+    func offers(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let id = makeID("130102", "19380808", 61)
+            let mother = try await app.makeElder("罗桂英", id: id, region: "130102001001")
+            let family = Browser(app)
+            try await family.signIn("demo_family")
+            try await family.get("/portal")
+            _ = try await family.post("/portal/links", [("name", "罗桂英"), ("idNumber", id), ("relation", "女儿")])
+            let link = try #require(try await FamilyLink.query(on: app.db).first())
+            link.status = FamilyLink.Status.confirmed.rawValue
+            try await link.save(on: app.db)
+
+            let page = try await family.get("/portal/elders/\(mother.id!)")
+            let html = page.body.string
+            #expect(html.contains(#"name="benefitType" value="age_allowance""#), "88 years old: the age allowance can be applied for")
+            #expect(!html.contains(#"name="benefitType" value="care_subsidy""#), "no valid assessment: not offered")
+            #expect(html.contains("暂不能网上申请"))
+            #expect(html.contains("按登记的信息暂不符合上面的条件"))
+            // A stale page's button is refused the same way.
+            let refused = try await family.post("/portal/elders/\(mother.id!)/applications", [("benefitType", "care_subsidy")])
+            #expect(refused.headers.first(name: .location)?.contains("my_apply_refused") == true)
+            #expect(try await BenefitCase.query(on: app.db).filter(\.$source == "application").count() == 0)
+            try await family.get("/portal/elders/\(mother.id!)")
+            let applied = try await family.post("/portal/elders/\(mother.id!)/applications", [("benefitType", "age_allowance")])
+            #expect(applied.headers.first(name: .location)?.contains("my_applied") == true)
+        }
+    }
+
+    @Test("an elderly person links to their own record directly, checked as a family link is, and applies as themself",
+          arguments: TestDatabase.all)
+    func selfLink(db: TestDatabase) async throws {
+        try await withYiyang(db) { app in
+            let id = makeID("130102", "19360606", 71)
+            let me = try await app.makeElder("周玉兰", id: id, region: "130102001001")
+            let elder = Browser(app)
+            try await elder.signIn("demo_elder")
+            let home = try await elder.get("/portal")
+            #expect(home.body.string.contains("这是我本人") && home.body.string.contains(#"action="/portal/links/self""#))
+            #expect(home.body.string.contains("为家人办理（关联家人）"), "the family form comes second, named for what it is")
+            // A wrong name links nothing and says nothing about whether the number is registered.
+            let wrong = try await elder.post("/portal/links/self", [("name", "别人"), ("idNumber", id)])
+            #expect(wrong.headers.first(name: .location)?.contains("my_self_requested") == true)
+            #expect(try await FamilyLink.query(on: app.db).count() == 0)
+            try await elder.get("/portal")
+            _ = try await elder.post("/portal/links/self", [("name", "周玉兰"), ("idNumber", id)])
+            let link = try #require(try await FamilyLink.query(on: app.db).first())
+            #expect(link.relation == "本人" && link.status == FamilyLink.Status.pending.rawValue, "staff still confirm it")
+            #expect(try await elder.get("/portal/elders/\(me.id!)").status == .notFound)
+            #expect(!(try await elder.get("/portal")).body.string.contains(#"action="/portal/links/self""#), "asked once")
+
+            let staff = Browser(app)
+            try await staff.signIn("demo_township")
+            try await staff.get("/family-links")
+            #expect(try await staff.post("/family-links/\(link.id!)/confirm", []).status == .seeOther)
+            try await elder.get("/portal/elders/\(me.id!)")
+            _ = try await elder.post("/portal/elders/\(me.id!)/applications", [("benefitType", "age_allowance")])
+            let c = try #require(try await BenefitCase.query(on: app.db).filter(\.$elderID == me.id!).first())
+            #expect(c.applicantKind == "person")
+
+            // A family account is not offered the "this is me" form, nor can it post it.
+            let family = Browser(app)
+            try await family.signIn("demo_family")
+            #expect(!(try await family.get("/portal")).body.string.contains(#"action="/portal/links/self""#))
+            _ = try await family.post("/portal/links/self", [("name", "周玉兰"), ("idNumber", id)])
+            #expect(try await FamilyLink.query(on: app.db).count() == 1)
+        }
+    }
+}
+
 @Suite("Charts and amounts")
 struct ChartsAndAmountsTests {
     @Test("amounts on pages have thousands separators; files keep plain numbers")

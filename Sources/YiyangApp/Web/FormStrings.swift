@@ -19,7 +19,19 @@ enum FormStrings {
         "as_confirm_answers": .init(zh: "将要提交的答案", en: "The answers to be submitted"),
         "as_confirm_item": .init(zh: "评估项目", en: "Item"),
         "as_confirm_chosen": .init(zh: "所选情况", en: "Chosen answer"),
+        "my_apply_why_not": .init(zh: "暂不能网上申请", en: "No online application for now"),
+        "my_self_title": .init(zh: "这是我本人", en: "This is me"),
+        "my_self_help": .init(zh: "填写您本人的姓名和身份证号，与老年人档案核对一致后，由社区工作人员确认，之后即可在这里查看您自己的待遇和服务。",
+                              en: "Give your own name and ID number. When they match your record in the registry and the community staff "
+                                  + "confirm, you see your own benefits and services here."),
+        "my_self_submit": .init(zh: "确认是我本人", en: "Yes, this is me"),
+        "my_self_name": .init(zh: "您的姓名", en: "Your name"),
+        "my_self_id": .init(zh: "您的身份证号", en: "Your ID number"),
+        "my_family_other": .init(zh: "为家人办理（关联家人）", en: "For a family member (link to them)"),
     ]
 
-    static let notices: [String: LocalizedText] = [:]
+    static let notices: [String: LocalizedText] = [
+        "my_self_requested": .init(zh: "已提交。姓名与身份证号核对一致后，社区工作人员会确认是您本人。",
+                                   en: "Sent. When the name and ID number match, the community staff confirm it is you."),
+    ]
 }
