@@ -107,6 +107,18 @@ struct ServiceFixture {
         try await o.update(on: app.db)
     }
 
+    /// A check-in moved hours back falls on yesterday in the small hours (China Standard Time), which is
+    /// a `wrong_day` visit: the booking moves with it, so the test means the same at any time of day.
+    static func bookOnDayOfCheckIn(_ o: ServiceOrder) {
+        guard let checkIn = o.checkInAt, let booked = CalendarDate(o.serviceDay) else { return }
+        let day = CalendarDate.today(checkIn)
+        var days = 0
+        while booked.addingDays(days) != day && abs(days) < 3 { days += day < booked ? -1 : 1 }
+        let shift = Double(days * 86_400)
+        o.windowStart = o.windowStart.addingTimeInterval(shift); o.windowEnd = o.windowEnd.addingTimeInterval(shift)
+        o.serviceDay = day.description
+    }
+
     /// Bathing for the mother tomorrow at an hour, placed by the township and given to the
     /// certified caregiver.
     func assignedBathing(_ app: Application, hour: Int) async throws -> UUID {
@@ -339,6 +351,7 @@ struct HomeServicesTests {
             #expect(try noGPS.content.decode(OrderView.self).exceptions.map(\.code) == ["no_location"])
             let row = try #require(try await ServiceOrder.find(ids[1], on: app.db))
             row.checkInAt = Date().addingTimeInterval(-5 * 3_600)
+            ServiceFixture.bookOnDayOfCheckIn(row)
             try await row.update(on: app.db)
             let queue = try await app.api(.GET, "/api/v1/service-exceptions", token: f.bureau).content.decode([OrderView].self)
             #expect(Set(queue.first { $0.id == ids[1] }?.exceptions.map(\.code) ?? []) == ["no_location", "check_out_missing"])
@@ -347,6 +360,7 @@ struct HomeServicesTests {
             // The first is checked out at home an hour later; the second is checked out and rejected.
             let first = try #require(try await ServiceOrder.find(ids[0], on: app.db))
             first.checkInAt = Date().addingTimeInterval(-3_600)
+            ServiceFixture.bookOnDayOfCheckIn(first)
             try await first.update(on: app.db)
             #expect(try await app.api(.POST, "/api/v1/service-orders/\(ids[0])/check-out", token: f.carer,
                                       json: #"{"latitude":\#(ServiceFixture.home.lat),"longitude":\#(ServiceFixture.home.lng)}"#).status == .ok)

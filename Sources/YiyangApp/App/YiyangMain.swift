@@ -33,14 +33,7 @@ public enum YiyangMain {
             if command == "serve" || command.hasPrefix("-") {
                 try await prepareDatabase(app)
                 if demo {
-                    if try await DemoData.loadIfEmpty(app) {
-                        // People and assessments, so every page has something to show.
-                        let report = try await DemoElders.add(DemoData.serveElders, seed: 1, app: app, progress: nil)
-                        let assessments = try await DemoAssessments.add(seed: 1, app: app)
-                        let orders = try await DemoServices.add(seed: 1, app: app)
-                        let residents = try await DemoInstitutions.add(app: app)
-                        app.logger.notice("demo data loaded: \(report.imported) elderly people, \(assessments) assessments, \(orders) service orders, \(residents) institution residents")
-                    }
+                    if let loaded = try await DemoData.loadForServe(app) { app.logger.notice("demo data loaded: \(loaded)") }
                     if try await DemoData.isDemoInstallation(app.db) { print(DemoData.banner()) }
                 }
                 if let admin = try await AccountService.bootstrapAdministrator(app: app) {

@@ -83,6 +83,8 @@ struct AssessmentPages: RouteCollection {
         var regionField: RegionPicker.Field
         /// The coverage bar's scale: 0–100 % in steps, at their x in SVG units out of 300.
         var coverageTicks: [ChartTick]
+        /// Names link to the registry only for an account that may open it (an assessor may not).
+        var canOpenElders: Bool
         var prev: String?; var next: String?; var pageNumber: Int; var pageCount: Int
     }
 
@@ -112,6 +114,7 @@ struct AssessmentPages: RouteCollection {
             regionField: try await RegionPicker.field(id: "region", name: "region", label: UIStrings.text("field_region", l), value: typed,
                                                       resolution: picked, req: req),
             coverageTicks: stride(from: 0, through: 100, by: 25).map { ChartTick(position: $0 * 3, label: "\($0)%") },
+            canOpenElders: actor.has(.registryUse),
             prev: page.page > 1 ? link(page.page - 1) : nil, next: page.page < pages ? link(page.page + 1) : nil,
             pageNumber: page.page, pageCount: pages), req: req)
     }
@@ -188,6 +191,8 @@ struct AssessmentPages: RouteCollection {
         var canAssign: Bool; var canFill: Bool; var canReview: Bool; var canCancel: Bool; var canDispute: Bool
         var eligible: [AssessorChoice]; var assessorsRequired: Int
         var result: ResultSummary?; var error: String?
+        /// The person's name links to the registry only for an account that may open it.
+        var canOpenElder: Bool
     }
 
     func summary(_ r: AssessmentResult, instrument: AssessmentInstrument, locale: UILocale) -> ResultSummary {
@@ -230,7 +235,8 @@ struct AssessmentPages: RouteCollection {
             canCancel: actor.has(.assessmentManage) && [.requested, .assigned, .inProgress].contains(a.statusValue),
             canDispute: actor.has(.assessmentManage) && [.approved, .rejected].contains(a.statusValue),
             eligible: eligible.map { AssessorChoice(username: $0.username, name: "\($0.displayName)（\($0.username)）", checked: chosen.contains($0.username)) },
-            assessorsRequired: policy.assessorsRequired, result: result, error: errors.values.first), req: req, status: status)
+            assessorsRequired: policy.assessorsRequired, result: result, error: errors.values.first,
+            canOpenElder: actor.has(.registryUse)), req: req, status: status)
     }
 
     @Sendable func show(req: Request) async throws -> Response {

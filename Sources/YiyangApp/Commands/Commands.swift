@@ -39,6 +39,10 @@ struct DemoCommand: AsyncCommand {
             context.console.print("演示评估 demo assessments: \(assessments)")
             context.console.print("演示服务订单 demo service orders: \(try await DemoServices.add(seed: UInt64(signature.seed ?? 1), app: app))")
             context.console.print("演示养老机构入住 demo institution residents: \(try await DemoInstitutions.add(app: app))")
+            let history = try await DemoHistory.add(seed: UInt64(signature.seed ?? 1), app: app)
+            context.console.print("演示历史 demo history: \(history.entitlements) entitlements, "
+                                  + "\(history.approvedRuns) approved payment runs, \(history.statements) statements, "
+                                  + "\(history.returnVisits) return visits, \(history.complaints) complaints")
         }
     }
 }

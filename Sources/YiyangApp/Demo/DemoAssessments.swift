@@ -4,14 +4,16 @@ import YiyangDomain
 
 /// Synthetic assessments for the demo, so the due list, the coverage and the levels on the
 /// person pages look like a bureau's: about 60 % of people aged 80+ assessed, their ability
-/// falling with age, some results over a year old (so expired), and a few cases under way.
+/// falling with age, some results over a year old (so expired), some people reassessed after a
+/// year (a history of two results), and a few cases under way.
 enum DemoAssessments {
     static func add(seed: UInt64, app: Application) async throws -> Int {
         let db = app.db
         let today = CalendarDate.today()
         let cutoff = today.yearsBefore(80).description
         let elders = try await Elder.query(on: db).filter(\.$status == ElderStatus.living.rawValue)
-            .filter(\.$birthDate <= cutoff).sort(\.$id).limit(20_000).all()
+            // By name and birth date, which the seed decides, not by id, which is random: the same seed assesses the same people.
+            .filter(\.$birthDate <= cutoff).sort(\.$name).sort(\.$birthDate).sort(\.$id).limit(20_000).all()
         let assessed = Set(try await Assessment.query(on: db).all().map(\.elderID))
             .union(try await AssessmentResult.query(on: db).all().map(\.elderID))
         let assessors = try await User.query(on: db).filter(\.$username ~~ ["demo_assessor", "demo_assessor2"]).sort(\.$username).all()
@@ -39,6 +41,34 @@ enum DemoAssessments {
             if roll < 0.6 {
                 let assessedOn = today.addingDays(-Int(uniform() * 450))
                 guard case .success(let outcome) = AssessmentScoring.score(instrument, input) else { continue }
+                // About a third of those assessed within the year had their first assessment a year
+                // before, a little more able: their pages show a history, this one a routine reassessment.
+                if assessedOn > today.addingDays(-365), uniform() < 0.35 {
+                    var abler = answers
+                    for item in instrument.items { abler[item.code] = min(item.maxScore, (answers[item.code] ?? 0) + 1) }
+                    let earlier = AssessmentAnswers(answers: abler, coma: false, diagnoses: input.diagnoses, riskEvents30d: 0)
+                    if case .success(let before) = AssessmentScoring.score(instrument, earlier) {
+                        let first = Assessment()
+                        first.elderID = e.id!; first.regionCode = e.residenceRegion; first.instrument = instrument.id
+                        first.reason = Assessment.Reason.first.rawValue; first.requestedVia = Assessment.Requester.automatic.rawValue
+                        first.requestNote = ""; first.requestedBy = "demo"; first.agency = a.agency; first.draft = earlier
+                        first.status = Assessment.Status.approved.rawValue; first.reviewedBy = "demo_township"; first.reviewedAt = Date()
+                        try await first.create(on: db)
+                        let firstOn = assessedOn.addingDays(-(365 + Int(uniform() * 45)))
+                        let r = AssessmentService.makeResult(outcome: before, answers: earlier, elderID: e.id!, region: e.residenceRegion,
+                                                             assessedOn: firstOn, validityMonths: 12,
+                                                             assessors: assessors.map(\.displayName).joined(separator: "、"),
+                                                             agency: first.agency ?? "", origin: "local", recordedBy: "demo")
+                        r.assessmentID = first.id
+                        try await r.create(on: db)
+                        first.resultID = r.id
+                        try await first.save(on: db)
+                        for (i, u) in assessors.enumerated() {
+                            try await AssessmentAssessor(assessmentID: first.id!, user: u, position: i).create(on: db)
+                        }
+                        a.reason = Assessment.Reason.routine.rawValue
+                    }
+                }
                 a.status = Assessment.Status.approved.rawValue; a.reviewedBy = "demo_township"; a.reviewedAt = Date()
                 try await a.create(on: db)
                 let r = AssessmentService.makeResult(outcome: outcome, answers: input, elderID: e.id!, region: e.residenceRegion,

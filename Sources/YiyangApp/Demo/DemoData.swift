@@ -55,6 +55,11 @@ enum DemoData {
         .init(username: "demo_institution", displayName: "演示·养老院", role: .institution, region: "130102001000"),
         .init(username: "demo_provider", displayName: "演示·服务商调度", role: .provider, region: "130108000000"),
         .init(username: "demo_caregiver", displayName: "演示·护理员", role: .caregiver, region: "130108001000"),
+        // 长安区's provider has its own dispatcher and caregiver, so a family's order there can be
+        // taken, given and served with the printed accounts (the caregiver works in 建北街道,
+        // where the demo family's parent lives).
+        .init(username: "demo_provider2", displayName: "演示·长安区服务商调度", role: .provider, region: "130102000000"),
+        .init(username: "demo_caregiver2", displayName: "演示·长安区护理员", role: .caregiver, region: "130102001000"),
         .init(username: "demo_meal_point", displayName: "演示·助餐点", role: .mealPoint, region: "130108001001"),
         .init(username: "demo_volunteer", displayName: "演示·志愿者", role: .volunteer, region: "130102001002"),
         .init(username: "demo_inspector", displayName: "演示·检查员", role: .inspector, region: "130100000000"),
@@ -108,6 +113,33 @@ enum DemoData {
         try await AuditLog.recordSystem(on: app.db, actor: "system", action: .demoLoaded, entityType: "demo", entityID: nil,
                                         region: city.0, after: ["regions": String(report.inserted), "accounts": String(accounts.count)])
         return true
+    }
+
+    /// `serve --demo` on an empty database: the data set, `elders` synthetic people (so every page
+    /// has something to show), their assessments, the home services, the institution and the
+    /// months of history. Answers what was loaded, or nil when the database was not empty.
+    static func loadForServe(_ app: Application, elders: Int = serveElders, seed: UInt64 = 1) async throws -> String? {
+        guard try await loadIfEmpty(app) else { return nil }
+        let report = try await DemoElders.add(elders, seed: seed, app: app, progress: nil)
+        let assessments = try await DemoAssessments.add(seed: seed, app: app)
+        let orders = try await DemoServices.add(seed: seed, app: app)
+        let residents = try await DemoInstitutions.add(app: app)
+        let h = try await DemoHistory.add(seed: seed, app: app)
+        return "\(report.imported) elderly people, \(assessments) assessments, \(orders) service orders, "
+            + "\(residents) institution residents, \(h.links) family link, \(h.entitlements) entitlements, "
+            + "\(h.approvedRuns) approved payment runs, \(h.statements) statements, \(h.returnVisits) return visits made, "
+            + "\(h.complaints) complaints, \(h.liveness) people seen alive"
+    }
+
+    /// The community of the demo family account, where the parent it is linked to lives.
+    static let familyCommunity = "130102001001"
+
+    /// The person the demo family account is linked to: the youngest person over 80 in 建北社区,
+    /// chosen from the seeded people by birth date and name, so every demo links the same one.
+    /// The services give them orders and the institutions leave them at home.
+    static func familyParent(on db: any Database, today: CalendarDate = .today()) async throws -> Elder? {
+        try await Elder.query(on: db).filter(\.$residenceRegion == familyCommunity).filter(\.$status == ElderStatus.living.rawValue)
+            .filter(\.$birthDate <= today.yearsBefore(80).description).sort(\.$birthDate, .descending).sort(\.$name).first()
     }
 
     /// Phone numbers in the 1380000xxxx block, obviously not real.

@@ -19,11 +19,13 @@ enum DemoInstitutions {
             tie.userID = user.id!; tie.institutionID = home.id!; tie.regionCode = home.regionCode; tie.createdBy = "demo"
             try await tie.create(on: db)
         }
-        // Residents: living people with a valid assessment, the most dependent first, as many as eight.
+        // Residents: living people with a valid assessment, the most dependent first, as many as eight;
+        // never the demo family's parent, who lives at home and is served there.
         let today = CalendarDate.today()
         let results = try await AssessmentResult.query(on: db).filter(\.$validUntil >= today.description).sort(\.$finalLevel, .descending).all()
+        let parent = try await DemoData.familyParent(on: db)?.id
         var chosen: [UUID] = []
-        for r in results where !chosen.contains(r.elderID) && chosen.count < 8 { chosen.append(r.elderID) }
+        for r in results where !chosen.contains(r.elderID) && r.elderID != parent && chosen.count < 8 { chosen.append(r.elderID) }
         let people = try await Elder.query(on: db).filter(\.$id ~~ chosen).filter(\.$status == ElderStatus.living.rawValue).all()
         for e in people {
             let r = InstitutionResident()

@@ -2,10 +2,12 @@ import Fluent
 import Vapor
 import YiyangDomain
 
-/// Home services for the demo: two providers (裕华区 with the demo dispatcher and caregiver
-/// accounts; 长安区 dispatched by the township's staff), a city-wide menu with prices for
-/// people on 特困/低保 and the very old, a meal point run by the demo meal-point account, and
-/// a few weeks of orders in every state, so each role's page has something to show.
+/// Home services for the demo: two providers, each with a dispatcher and a caregiver account
+/// (裕华区: demo_provider and demo_caregiver; 长安区: demo_provider2 and demo_caregiver2), a
+/// city-wide menu with prices for people on 特困/低保 and the very old, a meal point run by the
+/// demo meal-point account, and orders in every state: the coming days, the last three weeks,
+/// and a visit in each of the two months before, so statements and return visits have months
+/// to work on (`DemoHistory`). The demo family's parent is among the people served.
 enum DemoServices {
     static let city = "130100000000"
 
@@ -50,7 +52,10 @@ enum DemoServices {
             for (n, carer) in ["演示·护理员", "王慧", "刘建国", "赵小燕"].enumerated() {
                 let g = Caregiver()
                 g.providerID = p.id!; g.regionCode = county; g.name = county == "130108000000" ? carer : "长安·" + carer; g.phoneMasked = "139****\(1000 + n)"; g.active = true
-                if county == "130108000000" && n == 0 { g.userID = try await User.query(on: db).filter(\.$username == "demo_caregiver").first()?.id }
+                if n == 0 {
+                    let account = county == "130108000000" ? "demo_caregiver" : "demo_caregiver2"
+                    g.userID = try await User.query(on: db).filter(\.$username == account).first()?.id
+                }
                 try await g.create(on: db)
                 let cert = CaregiverCertificate()
                 cert.caregiverID = g.id!; cert.regionCode = county; cert.qualification = Qualification.careWorker.rawValue
@@ -62,9 +67,11 @@ enum DemoServices {
             }
             providers.append((p, c, carers))
         }
-        if let dispatcher = try await User.query(on: db).filter(\.$username == "demo_provider").first() {
+        let dispatchers = ["demo_provider", "demo_provider2"]
+        for (username, provider) in zip(dispatchers, providers) {
+            guard let dispatcher = try await User.query(on: db).filter(\.$username == username).first() else { continue }
             let a = ServiceAccount()
-            a.userID = dispatcher.id!; a.regionCode = dispatcher.regionCode; a.providerID = providers[0].0.id; a.createdBy = "demo"
+            a.userID = dispatcher.id!; a.regionCode = dispatcher.regionCode; a.providerID = provider.0.id; a.createdBy = "demo"
             try await a.create(on: db)
         }
 
@@ -94,12 +101,21 @@ enum DemoServices {
             }
         }
 
-        // Orders: people of both counties, over the last three weeks and the next few days.
+        // Orders: people of both counties, the family's parent first among 长安区's; each has a
+        // visit in the coming days or the last three weeks, and one in each of the two months before.
+        let parent = try await DemoData.familyParent(on: db)
         var made = 0
-        for (p, contract, carers) in providers {
-            let elders = try await Elder.query(on: db).filter(\.$status == ElderStatus.living.rawValue)
-                .filter(\.$residenceRegion, .custom("LIKE"), String(p.regionCode.prefix(6)) + "%").sort(\.$id).limit(40).all()
+        for (index, (p, contract, carers)) in providers.enumerated() {
+            var elders = try await Elder.query(on: db).filter(\.$status == ElderStatus.living.rawValue)
+                .filter(\.$residenceRegion, .custom("LIKE"), String(p.regionCode.prefix(6)) + "%")
+                // By name and birth date (seeded), not id (random), so every demo serves the same people.
+                .sort(\.$name).sort(\.$birthDate).sort(\.$id).limit(40).all()
+            if let parent, parent.residenceRegion.hasPrefix(String(p.regionCode.prefix(6))) {
+                elders = [parent] + elders.filter { $0.id != parent.id }.prefix(39)
+            }
             let facts = try await BenefitFacts.of(elders, on: db)
+            let dispatcher = dispatchers[index]
+            let staff = p.regionCode == "130102000000" ? "demo_county" : "demo_bureau"
             for (n, e) in elders.enumerated() {
                 // The home, sealed like the address, a few hundred metres around the centre.
                 let home = GeoPoint(latitude: 38.0 + uniform() * 0.05, longitude: 114.5 + uniform() * 0.06)!
@@ -107,71 +123,95 @@ enum DemoServices {
                 h.elderID = e.id!; h.regionCode = e.residenceRegion; h.updatedBy = "demo"
                 h.geoCipher = try app.vault.seal("\(home.latitude),\(home.longitude)")
                 try await h.create(on: db)
+                let byFamily = e.id == parent?.id
                 let item = items[menu[n % 4].0]!
-                let dayOffset = n < 8 ? 0 : Int(uniform() * 24) - 20
-                let day = today.addingDays(dayOffset)
-                let hour = 8 + (n % 5) * 2
-                guard let start = ChinaTime.startOfDay(day.description)?.addingTimeInterval(Double(hour) * 3600) else { continue }
-                let end = start.addingTimeInterval(Double(item.standardMinutes) * 60)
-                let tiers = facts[e.id!].map { PriceTiers.of($0, on: day) } ?? []
-                let price = PriceTiers.price(listFen: contract.prices[item.code] ?? item.listPriceFen, tierPrices: item.tierPrices, personTiers: tiers)
-                let quote = OrderQuote.make(listFen: contract.prices[item.code] ?? item.listPriceFen, subsidisedFen: price.fen, balanceAvailableFen: 0, balanceAllowed: false)
-                let o = ServiceOrder()
-                o.id = UUID()
-                o.regionCode = e.residenceRegion; o.elderID = e.id!; o.itemID = item.id!; o.serviceCode = item.code; o.serviceName = item.name
-                o.standardMinutes = item.standardMinutes; o.providerID = p.id!; o.contractID = contract.id!
-                o.placedBy = n % 3 == 0 ? "demo_family" : "demo_township"; o.placedVia = n % 3 == 0 ? "family" : "staff"
-                o.windowStart = start; o.windowEnd = end; o.serviceDay = day.description; o.placeKind = "home"; o.placeGeoCipher = h.geoCipher; o.note = ""
-                o.priceTier = price.tier ?? ""; o.listFen = quote.listFen; o.bureauFen = quote.bureauFen; o.balanceFen = quote.balanceFen; o.selfPayFen = quote.selfPayFen
-                o.exceptionsJSON = "[]"; o.review = ServiceOrder.Review.none.rawValue
-                o.confirmCodeHash = ServiceOrders.codeHash(ServiceOrders.confirmCode(for: o, secret: app.secret.bytes), order: o)
-                o.changeToken = UUID()
-                let carer = carers[n % 3]
-                var history = [OrderEvent(at: start.addingTimeInterval(-86_400), by: o.placedBy, status: "placed", note: quote.plain.zh)]
-                let status: ServiceOrderStatus
-                if dayOffset >= 0 {
-                    status = n % 4 == 3 ? .placed : .assigned
-                } else {
-                    status = n % 7 == 0 ? .checkedOut : (n % 5 == 0 ? .cancelled : .confirmed)
-                }
-                if status != .placed && status != .cancelled {
-                    o.caregiverID = carer.id; o.assignedBy = "demo_provider"
-                    history.append(OrderEvent(at: start.addingTimeInterval(-80_000), by: "demo_provider", status: "assigned", note: "派给护理员 \(carer.name)"))
-                }
-                if status == .checkedOut || status == .confirmed {
-                    // Most visits check in at the door; one in seven from 1 km away, which waits for review.
-                    let away = status == .checkedOut
-                    let at = GeoPoint(latitude: home.latitude + (away ? 0.009 : 0.0004), longitude: home.longitude)!
-                    o.checkInAt = start.addingTimeInterval(300); o.checkInLat = at.latitude; o.checkInLng = at.longitude; o.checkInByOffice = false
-                    o.checkOutAt = end.addingTimeInterval(120); o.checkOutLat = home.latitude; o.checkOutLng = home.longitude
-                    let found = VisitVerification.exceptions(VisitRecord(standardMinutes: o.standardMinutes, home: home, checkIn: o.checkInAt, checkInAt: at,
-                                                                         checkOut: o.checkOutAt, checkOutAt: home), rules: .defaults)
-                    o.exceptionsJSON = ServiceOrders.encode(found); o.review = found.isEmpty ? "none" : "pending"
-                    history.append(OrderEvent(at: o.checkInAt!, by: carer.name, status: "checked_in", note: "签到"))
-                    history.append(OrderEvent(at: o.checkOutAt!, by: carer.name, status: "checked_out", note: found.isEmpty ? "签退，服务已核验" : "签退（异常待审核）"))
-                    if status == .confirmed {
-                        o.confirmedBy = "demo_family"; o.confirmedAt = o.checkOutAt!.addingTimeInterval(600); o.rating = 4 + n % 2
-                        history.append(OrderEvent(at: o.confirmedAt!, by: "demo_family", status: "confirmed", note: "确认服务，评分 \(o.rating!) 星"))
+                let recent = n < 8 ? 0 : Int(uniform() * 24) - 20
+                let months = [-(28 + Int(uniform() * 28)), -(58 + Int(uniform() * 28))]
+                for (k, dayOffset) in ([recent] + months).enumerated() {
+                    let day = today.addingDays(dayOffset)
+                    let hour = 8 + ((n + k) % 5) * 2
+                    guard let start = ChinaTime.startOfDay(day.description)?.addingTimeInterval(Double(hour) * 3600) else { continue }
+                    let end = start.addingTimeInterval(Double(item.standardMinutes) * 60)
+                    let tiers = facts[e.id!].map { PriceTiers.of($0, on: day) } ?? []
+                    let listFen = contract.prices[item.code] ?? item.listPriceFen
+                    let price = PriceTiers.price(listFen: listFen, tierPrices: item.tierPrices, personTiers: tiers)
+                    let quote = OrderQuote.make(listFen: listFen, subsidisedFen: price.fen, balanceAvailableFen: 0, balanceAllowed: false)
+                    let o = ServiceOrder()
+                    o.id = UUID()
+                    o.regionCode = e.residenceRegion; o.elderID = e.id!; o.itemID = item.id!
+                    o.serviceCode = item.code; o.serviceName = item.name
+                    o.standardMinutes = item.standardMinutes; o.providerID = p.id!; o.contractID = contract.id!
+                    // Only the linked parent's orders are the family's; the others were placed by the county's staff.
+                    o.placedBy = byFamily ? "demo_family" : staff; o.placedVia = byFamily ? "family" : "staff"
+                    o.windowStart = start; o.windowEnd = end; o.serviceDay = day.description
+                    o.placeKind = "home"; o.placeGeoCipher = h.geoCipher; o.note = ""
+                    o.priceTier = price.tier ?? ""; o.listFen = quote.listFen; o.bureauFen = quote.bureauFen
+                    o.balanceFen = quote.balanceFen; o.selfPayFen = quote.selfPayFen
+                    o.exceptionsJSON = "[]"; o.review = ServiceOrder.Review.none.rawValue
+                    o.confirmCodeHash = ServiceOrders.codeHash(ServiceOrders.confirmCode(for: o, secret: app.secret.bytes), order: o)
+                    o.changeToken = UUID()
+                    let carer = carers[(n + k) % 3]
+                    var history = [OrderEvent(at: start.addingTimeInterval(-86_400), by: o.placedBy, status: "placed",
+                                              note: quote.plain.zh)]
+                    let status: ServiceOrderStatus
+                    if dayOffset >= 0 {
+                        status = n % 4 == 3 ? .placed : .assigned
+                    } else {
+                        status = (n + k) % 7 == 0 ? .checkedOut : ((n + k) % 5 == 0 ? .cancelled : .confirmed)
                     }
-                }
-                if status == .cancelled {
-                    o.cancelledBy = "demo_family"; o.cancelledAt = start.addingTimeInterval(-3_600); o.cancelReason = "老人临时去女儿家"
-                    history.append(OrderEvent(at: o.cancelledAt!, by: "demo_family", status: "cancelled", note: "取消：老人临时去女儿家"))
-                }
-                o.status = status.rawValue
-                o.historyJSON = ServiceOrders.encode(history)
-                try await o.create(on: db)
-                if status == .assigned {
-                    for b in CaregiverBlocks.blocks(start: start, end: end) {
-                        let booking = CaregiverBooking()
-                        booking.caregiverID = carer.id!; booking.orderID = o.id!; booking.block = b
-                        // Two demo visits may share a caregiver's hour; the demo keeps the first.
-                        if try await CaregiverBooking.query(on: db).filter(\.$caregiverID == carer.id!).filter(\.$block == b).count() == 0 {
-                            try await booking.create(on: db)
+                    if status != .placed && status != .cancelled {
+                        o.caregiverID = carer.id; o.assignedBy = dispatcher
+                        history.append(OrderEvent(at: start.addingTimeInterval(-80_000), by: dispatcher, status: "assigned",
+                                                  note: "派给护理员 \(carer.name)"))
+                    }
+                    if status == .checkedOut || status == .confirmed {
+                        // Most visits check in at the door; one in seven from 1 km away, which waits for review.
+                        let away = status == .checkedOut
+                        let at = GeoPoint(latitude: home.latitude + (away ? 0.009 : 0.0004), longitude: home.longitude)!
+                        o.checkInAt = start.addingTimeInterval(300); o.checkInLat = at.latitude; o.checkInLng = at.longitude
+                        o.checkInByOffice = false
+                        o.checkOutAt = end.addingTimeInterval(120); o.checkOutLat = home.latitude; o.checkOutLng = home.longitude
+                        let record = VisitRecord(standardMinutes: o.standardMinutes, home: home, checkIn: o.checkInAt, checkInAt: at,
+                                                 checkOut: o.checkOutAt, checkOutAt: home)
+                        let found = VisitVerification.exceptions(record, rules: .defaults)
+                        o.exceptionsJSON = ServiceOrders.encode(found); o.review = found.isEmpty ? "none" : "pending"
+                        history.append(OrderEvent(at: o.checkInAt!, by: carer.name, status: "checked_in", note: "签到"))
+                        history.append(OrderEvent(at: o.checkOutAt!, by: carer.name, status: "checked_out",
+                                                  note: found.isEmpty ? "签退，服务已核验" : "签退（异常待审核）"))
+                        // Last months' exceptions were reviewed in their month: the person, called back, said the visit took place.
+                        if !found.isEmpty && k > 0 {
+                            o.review = ServiceOrder.Review.accepted.rawValue; o.reviewNote = "电话回访老人，确认已上门服务"; o.reviewedBy = staff
+                            o.reviewedAt = o.checkOutAt!.addingTimeInterval(2 * 86_400)
+                            history.append(OrderEvent(at: o.reviewedAt!, by: staff, status: "reviewed", note: "异常审核通过：\(o.reviewNote!)"))
                         }
                     }
+                    if status == .confirmed {
+                        // The family confirms its parent's visits; other people read their code to the caregiver at the door.
+                        o.confirmedBy = byFamily ? "demo_family" : carer.name; o.confirmedAt = o.checkOutAt!.addingTimeInterval(600)
+                        o.rating = 4 + (n + k) % 2
+                        history.append(OrderEvent(at: o.confirmedAt!, by: o.confirmedBy!, status: "confirmed",
+                                                  note: "确认服务，评分 \(o.rating!) 星"))
+                    }
+                    if status == .cancelled {
+                        o.cancelledBy = o.placedBy; o.cancelledAt = start.addingTimeInterval(-3_600); o.cancelReason = "老人临时去女儿家"
+                        history.append(OrderEvent(at: o.cancelledAt!, by: o.placedBy, status: "cancelled", note: "取消：老人临时去女儿家"))
+                    }
+                    o.status = status.rawValue
+                    o.historyJSON = ServiceOrders.encode(history)
+                    try await o.create(on: db)
+                    if status == .assigned {
+                        for b in CaregiverBlocks.blocks(start: start, end: end) {
+                            let booking = CaregiverBooking()
+                            booking.caregiverID = carer.id!; booking.orderID = o.id!; booking.block = b
+                            // Two demo visits may share a caregiver's hour; the demo keeps the first.
+                            let taken = try await CaregiverBooking.query(on: db).filter(\.$caregiverID == carer.id!).filter(\.$block == b).count()
+                            if taken == 0 {
+                                try await booking.create(on: db)
+                            }
+                        }
+                    }
+                    made += 1
                 }
-                made += 1
             }
         }
         return made

@@ -74,13 +74,16 @@ enum WebPage {
         return res
     }
 
+    /// The modules this release has built that the account may use, in SYSTEM.md's order:
+    /// the home page's tiles and the navigation both come from here, so neither misses one.
+    static func modules(for actor: Actor) -> [PlatformModule] {
+        PlatformModule.all.filter { $0.available && actor.has($0.permission) }
+    }
+
     static func navigation(for actor: Actor, locale: UILocale, path: String) -> [NavItem] {
         var items: [(String, String)] = [(UIStrings.text("nav_home", locale), "/")]
-        if actor.has(.registryUse) { items.append((UIStrings.text("nav_elders", locale), "/elders")) }
-        if actor.has(.assessmentUse) { items.append((UIStrings.text("nav_assessment", locale), "/assessment")) }
-        if actor.has(.benefitsUse) { items.append((UIStrings.text("nav_benefits", locale), "/benefits")) }
-        if actor.has(.servicesUse) { items.append((UIStrings.text("nav_services", locale), "/services")) }
-        if actor.has(.portalUse) { items.append((UIStrings.text("nav_portal", locale), "/portal")) }
+        // A module without a short name of its own is named by its permission.
+        items += modules(for: actor).map { (UIStrings.all["nav_\($0.id)"]?.text(locale) ?? $0.permission.name.text(locale), $0.path) }
         if actor.has(.regionsView) { items.append((UIStrings.text("nav_regions", locale), "/regions")) }
         if actor.has(.usersView) { items.append((UIStrings.text("nav_users", locale), "/users")) }
         if actor.has(.usersView) { items.append((UIStrings.text("nav_roles", locale), "/roles")) }
