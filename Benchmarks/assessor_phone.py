@@ -47,6 +47,12 @@ try:
     submit.click()
     from selenium.webdriver.support.ui import WebDriverWait
     WebDriverWait(d, 10).until(lambda drv: "/form" not in drv.current_url)
+    # The confirmation page: the level these answers score, then the deliberate second press.
+    print("confirm page:", d.current_url.replace(base, ""), "|", d.find_element(By.CSS_SELECTOR, "p.level").text)
+    confirm = d.find_element(By.CSS_SELECTOR, "form.confirm-actions button[type=submit]")
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", confirm)
+    confirm.click()
+    WebDriverWait(d, 10).until(lambda drv: "/confirm" not in drv.current_url)
     print("after submit:", d.current_url.replace(base, ""), "|", d.find_element(By.CSS_SELECTOR, "p.level").text)
 finally:
     d.quit()

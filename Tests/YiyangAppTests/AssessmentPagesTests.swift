@@ -65,6 +65,12 @@ struct AssessmentPagesTests {
             fields += [("diagnoses", "F03"), ("riskEvents30d", "0"), ("action", "submit")]
             let submitted = try await assessor.post(casePath + "/form", fields)
             #expect(submitted.status == .seeOther, "\(submitted.body.string.prefix(600))")
+            // Submitting shows what will be recorded; the result is recorded on confirming.
+            #expect(submitted.headers.first(name: .location) == casePath + "/confirm")
+            let confirm = try await assessor.get(casePath + "/confirm").body.string
+            let draftToken = try #require(confirm.range(of: #"name="draft" value="([0-9a-f]+)""#, options: .regularExpression)
+                .map { String(confirm[$0].split(separator: "\"")[3]) })
+            #expect(try await assessor.post(casePath + "/submit", [("draft", draftToken)]).status == .seeOther)
             let result = try await assessor.get(casePath)
             #expect(result.body.string.contains("88 / 90"))
             #expect(result.body.string.contains("能力中度受损"), "88 is mild; the dementia diagnosis makes it moderate")

@@ -249,7 +249,7 @@ struct BenefitsTests {
             #expect(html.contains("护理补贴") && html.contains("低保"), "codes appear by their Chinese names")
             #expect(!html.contains("minimum_living") && !html.contains("age_allowance"), "no raw codes for residents")
             #expect(html.contains("养老机构运营补贴") && html.contains("第 4 级 200.00 元/人/月"))
-            #expect(html.contains("新增护理型床位建设补贴") && html.contains("在本地新增护理型床位并通过验收的养老机构") && html.contains("每张 5000.00 元（一次性）"))
+            #expect(html.contains("新增护理型床位建设补贴") && html.contains("在本地新增护理型床位并通过验收的养老机构") && html.contains("每张 5,000.00 元（一次性）"))
 
             let id = makeID("130102", "19400505", 71)
             let elder = try await app.makeElder("郑桂兰", id: id, region: Self.village)
@@ -488,7 +488,7 @@ struct BenefitsTests {
                                                                     ("paymentForm", "cash"), ("payer", "长安区财政"), ("summary", "新增护理型床位建设补贴"), ("basis", "长安区文件")])
             #expect(beds.status == .seeOther, "\(beds.body.string.prefix(400))")
             let withBeds = try await Browser(app).get("/service-list?region=130102000000")
-            #expect(withBeds.body.string.contains("每张 8000.00 元（一次性）") && withBeds.body.string.contains("在本地新增护理型床位并通过验收的养老机构"))
+            #expect(withBeds.body.string.contains("每张 8,000.00 元（一次性）") && withBeds.body.string.contains("在本地新增护理型床位并通过验收的养老机构"))
         }
     }
 
@@ -509,7 +509,7 @@ struct BenefitsTests {
             _ = try await app.api(.POST, "/api/v1/benefit-scans", token: township, json: #"{"month":"\#(m)"}"#)
             let cases = try await app.api(.GET, "/api/v1/benefit-cases?status=pending", token: township).content.decode(Paged<BenefitsAPI.CaseView>.self)
             let c = try #require(cases.items.first { $0.elderId == elder.id && $0.benefitType == "home_modification_subsidy" })
-            #expect(c.plain.contains("一次性 3000.00 元"))
+            #expect(c.plain.contains("一次性 3,000.00 元"))
             let ent = try await app.api(.POST, "/api/v1/benefit-cases/\(c.id)/approve", token: township, json: "{}").content.decode(BenefitsAPI.EntitlementView.self)
             #expect(ent.startMonth == m.description && ent.endMonth == m.description)
             let first = try await app.api(.POST, "/api/v1/payment-runs", token: township, json: #"{"month":"\#(m)"}"#).content.decode(BenefitsAPI.RunView.self)
@@ -521,7 +521,7 @@ struct BenefitsTests {
             let again = try await app.api(.GET, "/api/v1/benefit-cases?status=pending", token: township).content.decode(Paged<BenefitsAPI.CaseView>.self)
             #expect(!again.items.contains { $0.elderId == elder.id && $0.benefitType == "home_modification_subsidy" })
             let list = try await Browser(app).get("/service-list?region=130102000000")
-            #expect(list.body.string.contains("一次性 3000.00 元"))
+            #expect(list.body.string.contains("一次性 3,000.00 元"))
         }
     }
 }

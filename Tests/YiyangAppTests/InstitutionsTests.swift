@@ -156,7 +156,7 @@ struct InstitutionsTests {
             let html = page.body.string
             #expect(html.contains("郭凤英") && html.contains("公建民营") && html.contains("6222********3333") && !html.contains("6222000011113333"))
             #expect(html.contains("养老机构运营补贴：200.00") && html.contains("月末在院第 4 级老人"))
-            #expect(html.contains("新增护理型床位建设补贴：60000.00") && html.contains("二期"))
+            #expect(html.contains("新增护理型床位建设补贴：60,000.00") && html.contains("二期"))
             // The list counts the resident; a sibling township's staff see neither the list entry nor the page.
             #expect(try await staff.get("/institutions").body.string.contains("建北颐年养老院"))
             try await app.makeUser("qingyuan_staff", roles: [.bureau], region: "130102002000")

@@ -537,8 +537,8 @@ struct BenefitRulesTests {
         #expect(Self.operating.plainEligibility(names: Self.names).zh == "在本地备案的养老机构，按每月末在院、经能力评估（gbt42195-2022）为相应等级的老年人人数计")
         #expect(Self.operating.plainAmount().zh == "第 2 级 100.00；第 3 级 100.00；第 4 级 200.00 元/人/月")
         #expect(Self.construction.plainEligibility(names: Self.names).zh == "在本地新增护理型床位并通过验收的养老机构")
-        #expect(Self.construction.plainAmount().zh == "每张 5000.00 元（一次性）")
-        #expect(Self.construction.plainAmount().en == "5000.00 yuan a bed, once")
+        #expect(Self.construction.plainAmount().zh == "每张 5,000.00 元（一次性）")
+        #expect(Self.construction.plainAmount().en == "5,000.00 yuan a bed, once")
     }
 
     @Test("the operating subsidy counts residents on the roll at the month's end by their valid level, and says who was not counted")

@@ -16,7 +16,7 @@ struct UserPages: RouteCollection {
         users.post(":userID", "enabled", use: setEnabled)
     }
 
-    struct Row: Encodable { var id: String; var username: String; var displayName: String; var roles: String; var regionCode: String; var phone: String; var status: String }
+    struct Row: Encodable { var id: String; var username: String; var displayName: String; var roles: String; var region: String; var phone: String; var status: String }
     struct Option: Encodable { var code: String; var name: String; var selected: Bool }
     struct ListPage: Encodable {
         var users: [Row]; var total: Int; var q: String; var roleOptions: [Option]; var canManage: Bool
@@ -38,11 +38,12 @@ struct UserPages: RouteCollection {
         let q = filter.apply(to: try req.scoped(User.self))
         let total = try await q.count()
         let users = try await q.sort(\.$username).range(page.offset..<(page.offset + page.per)).with(\.$roles).all()
+        let regionNames = try await RegionPicker.names(of: users.map(\.regionCode), req: req)
         let rows = users.map { u -> Row in
             let v = AccountService.view(u, roles: u.roles.compactMap { Role(rawValue: $0.role) })
             return Row(id: v.id.uuidString, username: v.username, displayName: v.displayName,
                        roles: v.roles.compactMap { Role(rawValue: $0)?.name.text(l) }.joined(separator: "、"),
-                       regionCode: v.regionCode, phone: v.phone ?? "", status: Self.status(v, l))
+                       region: regionNames[v.regionCode] ?? v.regionCode, phone: v.phone ?? "", status: Self.status(v, l))
         }
         let pager = Pager(req: req, page: page, total: total)
         return try await WebPage.render("users", title: UIStrings.text("users_title", l), ListPage(

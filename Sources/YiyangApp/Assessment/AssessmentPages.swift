@@ -15,6 +15,8 @@ struct AssessmentPages: RouteCollection {
         pages.post(":assessmentID", "assign", use: assign)
         pages.get(":assessmentID", "form", use: form)
         pages.post(":assessmentID", "form", use: saveForm)
+        pages.get(":assessmentID", "confirm", use: confirmPage)
+        pages.post(":assessmentID", "submit", use: confirmSubmit)
         pages.post(":assessmentID", "review", use: review)
         pages.post(":assessmentID", "cancel", use: cancel)
         pages.get(":assessmentID", "report", use: report)
@@ -77,6 +79,10 @@ struct AssessmentPages: RouteCollection {
         var rows: [DueRow]; var total: Int; var people: Int; var assessed: Int; var percent: String
         /// Width of the covered part of the bar, in SVG units out of 300.
         var barWidth: Int; var region: String; var canManage: Bool
+        /// The region filter by name; `region` above is the code it resolved to, for the request form.
+        var regionField: RegionPicker.Field
+        /// The coverage bar's scale: 0–100 % in steps, at their x in SVG units out of 300.
+        var coverageTicks: [ChartTick]
         /// Names link to the registry only for an account that may open it (an assessor may not).
         var canOpenElders: Bool
         var prev: String?; var next: String?; var pageNumber: Int; var pageCount: Int
@@ -84,10 +90,14 @@ struct AssessmentPages: RouteCollection {
 
     @Sendable func due(req: Request) async throws -> Response {
         let actor = try req.require(.assessmentUse)
-        let region = req.query[String.self, at: "region"].flatMap { $0.isEmpty ? nil : $0 }
+        let typed = req.query[String.self, at: "region"] ?? ""
+        let picked = try await RegionPicker.resolve(typed, req: req)
+        let region = picked.code
         let scope = try req.regionScope()
         let page = try PageRequest(req)
-        let list = try await AssessmentDueList.list(scope: scope, region: region, page: page, on: req.db)
+        // An unresolved name lists nobody; the form says why beside the field and keeps the text.
+        let list = picked.isResolved ? try await AssessmentDueList.list(scope: scope, region: region, page: page, on: req.db)
+            : Paged<AssessmentDueList.Entry>(items: [], page: page.page, per: page.per, total: 0)
         let coverage = try await AssessmentDueList.coverage(scope: scope, region: region, on: req.db)
         let l = req.locale
         let why = ["never": UIStrings.text("as_due_never", l), "expired": UIStrings.text("as_due_expired", l), "expiring": UIStrings.text("as_due_expiring", l)]
@@ -100,7 +110,11 @@ struct AssessmentPages: RouteCollection {
             },
             total: list.total, people: coverage.people, assessed: coverage.assessed, percent: String(format: "%.1f", coverage.percent),
             barWidth: coverage.people == 0 ? 0 : Int((300 * Double(coverage.assessed) / Double(coverage.people)).rounded()),
-            region: region ?? "", canManage: actor.has(.assessmentManage), canOpenElders: actor.has(.registryUse),
+            region: region ?? "", canManage: actor.has(.assessmentManage) && picked.isResolved,
+            regionField: try await RegionPicker.field(id: "region", name: "region", label: UIStrings.text("field_region", l), value: typed,
+                                                      resolution: picked, req: req),
+            coverageTicks: stride(from: 0, through: 100, by: 25).map { ChartTick(position: $0 * 3, label: "\($0)%") },
+            canOpenElders: actor.has(.registryUse),
             prev: page.page > 1 ? link(page.page - 1) : nil, next: page.page < pages ? link(page.page + 1) : nil,
             pageNumber: page.page, pageCount: pages), req: req)
     }
@@ -314,8 +328,10 @@ struct AssessmentPages: RouteCollection {
         return try await renderForm(req, a)
     }
 
-    /// Every press saves the draft; "submit" then scores it and records the result. A form
-    /// field per item (`B.1.1`), the conditions, and `action` = save or submit.
+    /// Every press saves the draft; "submit" then checks it is complete and leads to the
+    /// confirmation page, where the result is recorded only on a second, deliberate press: a
+    /// submitted result cannot be changed. A form field per item (`B.1.1`), the conditions,
+    /// and `action` = save or submit.
     @Sendable func saveForm(req: Request) async throws -> Response {
         let a = try await req.findScoped(Assessment.self, try AssessmentsAPI.assessmentID(req))
         let service = AssessmentService(req: req)
@@ -346,9 +362,84 @@ struct AssessmentPages: RouteCollection {
         }
         guard submit else { return req.redirect(to: "/assessment/\(a.id!.uuidString)/form?notice=as_draft_saved") }
         do {
-            _ = try await service.submit(a)
+            _ = try AssessmentService.score(instrument, draft)
         } catch let f as ValidationFailure {
             return try await renderForm(req, a, draft: draft, errors: issueMap(f.issues), status: .unprocessableEntity)
+        }
+        return req.redirect(to: "/assessment/\(a.id!.uuidString)/confirm")
+    }
+
+    // MARK: the confirmation step
+
+    struct ConfirmAnswer: Encodable { var code: String; var name: String; var score: Int; var text: String }
+    struct ConfirmSection: Encodable { var code: String; var name: String; var score: Int; var max: Int; var answers: [ConfirmAnswer] }
+    struct ConfirmPage: Encodable {
+        var id: String; var elderName: String; var elderFacts: String; var instrument: String; var provisional: Bool
+        var total: Int; var maxScore: Int; var preliminary: String; var final: String; var rules: [String]
+        var sections: [ConfirmSection]; var asksConditions: Bool; var coma: Bool; var diagnoses: String; var riskEvents: Int
+        /// The draft this page shows; the submission is refused if the draft changed since.
+        var draft: String; var changed: Bool
+    }
+
+    /// Names the draft as it is now, so a confirmation applies to the answers it showed.
+    static func fingerprint(_ a: Assessment) -> String {
+        SHA256.hash(data: Data(a.draftJSON.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func renderConfirm(_ req: Request, _ a: Assessment, changed: Bool = false) async throws -> Response {
+        let l = req.locale
+        let elder = try await req.findScoped(Elder.self, a.elderID)
+        let instrument = try AssessmentService.instrument(a.instrument, policy: try await AssessmentService.policy(on: req.db))
+        let d = a.draft
+        let outcome: AssessmentOutcome
+        do { outcome = try AssessmentService.score(instrument, d) } catch is ValidationFailure {
+            // Not complete (another tab saved a partial draft): back to the form, which names what is missing.
+            return req.redirect(to: "/assessment/\(a.id!.uuidString)/form")
+        }
+        let sections = instrument.dimensions.map { dim in
+            ConfirmSection(code: dim.code, name: dim.name, score: outcome.dimensions[dim.code] ?? 0, max: dim.maxScore,
+                           answers: instrument.items.filter { $0.dimension == dim.code }.map { item in
+                               let score = d.answers[item.code] ?? 0
+                               return ConfirmAnswer(code: item.code, name: item.name, score: score,
+                                                    text: item.options.first { $0.score == score }?.text ?? "")
+                           })
+        }
+        let title = UIStrings.text("as_confirm_title", l) + " · " + elder.name
+        return try await WebPage.render("assessment-confirm", title: title, ConfirmPage(
+            id: a.id!.uuidString, elderName: elder.name,
+            elderFacts: "\(elder.idMasked) · \(elder.age.map { l == .en ? "age \($0)" : "\($0) 岁" } ?? "")",
+            instrument: "\(instrument.name)（\(instrument.version)）", provisional: instrument.provisional,
+            total: outcome.total, maxScore: instrument.maxScore, preliminary: outcome.preliminaryLevel.name.text(l),
+            final: outcome.finalLevel.name.text(l), rules: outcome.appliedRules.map { $0.description.text(l) },
+            sections: sections, asksConditions: instrument.asksConditions, coma: d.coma,
+            diagnoses: d.diagnoses.isEmpty ? UIStrings.text("none", l) : d.diagnoses.joined(separator: ", "), riskEvents: d.riskEvents30d,
+            draft: Self.fingerprint(a), changed: changed), req: req, status: changed ? .conflict : .ok)
+    }
+
+    /// What will be submitted, the level it scores, and the two ways on: confirm, or back to the form.
+    @Sendable func confirmPage(req: Request) async throws -> Response {
+        let a = try await req.findScoped(Assessment.self, try AssessmentsAPI.assessmentID(req))
+        try await AssessmentService(req: req).requireAssessor(a)
+        guard a.statusValue.isOpen else { return req.redirect(to: "/assessment/\(a.id!.uuidString)") }
+        return try await renderConfirm(req, a)
+    }
+
+    struct ConfirmForm: Content { var draft: String? }
+
+    /// The deliberate second press: records the result of the draft the confirmation page showed.
+    @Sendable func confirmSubmit(req: Request) async throws -> Response {
+        let a = try await req.findScoped(Assessment.self, try AssessmentsAPI.assessmentID(req))
+        let service = AssessmentService(req: req)
+        try await service.requireAssessor(a)
+        guard a.statusValue.isOpen else { throw AssessmentService.wrongStatus(a) }
+        guard try req.content.decode(ConfirmForm.self).draft == Self.fingerprint(a) else {
+            // The answers changed after this page was shown (another tab or assessor): show them again.
+            return try await renderConfirm(req, a, changed: true)
+        }
+        do {
+            _ = try await service.submit(a)
+        } catch is ValidationFailure {
+            return req.redirect(to: "/assessment/\(a.id!.uuidString)/form")
         }
         return req.redirect(to: "/assessment/\(a.id!.uuidString)?notice=as_submitted")
     }

@@ -67,13 +67,15 @@ struct AuditFilter {
     var to: Date?
     var raw: [String: String] = [:]
 
-    init(_ req: Request) throws {
+    /// `picked`: the region a page resolved from what was typed (`RegionPicker`), whose code is
+    /// filtered on; `raw` keeps what was typed, for the form. Without it a code, as the API takes it.
+    init(_ req: Request, picked: RegionPicker.Resolution? = nil) throws {
         func q(_ name: String) -> String? {
             guard let v = req.query[String.self, at: name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
             return v
         }
-        region = q("region"); actor = q("actor"); entityType = q("entity"); entityID = q("entityId"); action = q("action")
-        for (k, v) in [("region", region), ("actor", actor), ("entity", entityType), ("entityId", entityID), ("action", action)] {
+        region = picked.map { $0.code } ?? q("region"); actor = q("actor"); entityType = q("entity"); entityID = q("entityId"); action = q("action")
+        for (k, v) in [("region", q("region")), ("actor", actor), ("entity", entityType), ("entityId", entityID), ("action", action)] {
             if let v { raw[k] = v }
         }
         if let f = q("from") {

@@ -66,6 +66,7 @@ struct BenefitPages: RouteCollection {
         let runs = try await req.scoped(PaymentRun.self).sort(\.$month, .descending).limit(24).all()
         let overs = try await req.scoped(Overpayment.self).sort(\.$createdAt, .descending).limit(50).all()
         let people = try await elderNames(cases.map(\.elderID) + overs.map(\.elderID), req: req)
+        let regionNames = try await RegionPicker.names(of: inForce.map(\.regionCode) + runs.map(\.regionCode), req: req)
         let active = try req.scoped(Entitlement.self).filter(\.$status == Entitlement.Status.active.rawValue)
         let count = try await active.count()
         // PostgreSQL sums a bigint column as NUMERIC, which Fluent's `sum` cannot read back as Int.
@@ -76,18 +77,18 @@ struct BenefitPages: RouteCollection {
         return try await WebPage.render("benefits", title: UIStrings.text("bn_title", l), HomePage(
             canManage: actor.has(.benefitsManage), month: month.description,
             policies: inForce.map { p in
-                PolicyLine(name: BenefitType.name(p.benefitType).text(l), region: p.regionCode, version: p.version,
+                PolicyLine(name: BenefitType.name(p.benefitType).text(l), region: regionNames[p.regionCode] ?? p.regionCode, version: p.version,
                            forWhom: p.plainEligibility(names: names).text(l), standard: p.plainAmount().text(l), from: p.effectiveFrom.description)
             },
             cases: cases.map { CaseLine(id: $0.id!.uuidString, elder: people[$0.elderID] ?? "—", name: BenefitType.name($0.benefitType).text(l),
-                                        month: $0.month, amount: Fen.yuan($0.amountFen), canDecide: $0.canDecide(today: req.today)) },
+                                        month: $0.month, amount: Fen.display($0.amountFen), canDecide: $0.canDecide(today: req.today)) },
             casesTotal: casesTotal,
-            runs: runs.map { RunLine(id: $0.id!.uuidString, month: $0.month, region: $0.regionCode, status: Self.statusName($0.status, l),
-                                     payments: $0.payments, total: Fen.yuan($0.totalFen)) },
+            runs: runs.map { RunLine(id: $0.id!.uuidString, month: $0.month, region: regionNames[$0.regionCode] ?? $0.regionCode, status: Self.statusName($0.status, l),
+                                     payments: $0.payments, total: Fen.display($0.totalFen)) },
             overpayments: overs.map { OverLine(elder: people[$0.elderID] ?? "—", name: BenefitType.name($0.benefitType).text(l),
-                                               months: $0.months.replacingOccurrences(of: ",", with: "、"), amount: Fen.yuan($0.amountFen),
+                                               months: $0.months.replacingOccurrences(of: ",", with: "、"), amount: Fen.display($0.amountFen),
                                                status: Self.statusName($0.status, l)) },
-            entitlements: count, monthlyTotal: Fen.yuan(monthly),
+            entitlements: count, monthlyTotal: Fen.display(monthly),
             benefitOptions: inForce.filter(\.isForPersons).map(\.benefitType).map {
                 FilterOption(value: $0, name: BenefitType.name($0).text(l), selected: $0 == filter.benefitType)
             },
@@ -162,7 +163,7 @@ struct BenefitPages: RouteCollection {
         let view = BenefitsAPI.CaseView(c, locale: l)
         return try await WebPage.render("benefit-case", title: UIStrings.text("bn_case", l) + " · " + elder.name, CasePage(
             id: c.id!.uuidString, elderId: elder.id!.uuidString, elder: "\(elder.name)（\(elder.idMasked)）", name: BenefitType.name(c.benefitType).text(l),
-            month: c.month, amount: Fen.yuan(c.amountFen),
+            month: c.month, amount: Fen.display(c.amountFen),
             form: c.paymentForm == PaymentForm.cash.rawValue ? UIStrings.text("bn_cash", l) : UIStrings.text("bn_balance", l),
             status: Self.statusName(c.status, l), plain: d?.plainSummary.text(l) ?? "",
             checks: (d?.checks ?? []).map { CheckLine(held: $0.held, staff: $0.staff.text(l), plain: $0.plain.text(l)) },
@@ -346,15 +347,15 @@ struct BenefitPages: RouteCollection {
         return try await WebPage.render("benefit-run", title: UIStrings.text("bn_run", l) + " · " + run.month, RunPage(
             id: run.id!.uuidString, month: run.month, region: regionName.map { "\($0)（\(run.regionCode)）" } ?? run.regionCode, regionCode: run.regionCode,
             status: Self.statusName(run.status, l), payments: run.payments,
-            total: Fen.yuan(run.totalFen), lines: summary.map { SummaryLine(name: PaymentRuns.lineName($0.benefit, l), payments: $0.payments, total: Fen.yuan($0.fen)) },
+            total: Fen.display(run.totalFen), lines: summary.map { SummaryLine(name: PaymentRuns.lineName($0.benefit, l), payments: $0.payments, total: Fen.display($0.fen)) },
             canApprove: computable && !otherApproves, approvedBy: run.approvedBy, otherApproves: otherApproves,
             running: run.isRunning(), stalled: run.isStalled(), canContinue: run.isStalled() && actor.has(.benefitsManage),
             percent: run.percentDone, done: run.progressDone ?? 0, toDo: run.progressTotal ?? 0,
             shares: overlapping ? shares.map { ShareLine(id: $0.runId.uuidString, region: "\($0.regionName)（\($0.regionCode)）",
                                                           status: Self.statusName($0.status, l), payments: $0.payments,
-                                                          total: Fen.yuan($0.totalFen), isThis: $0.isThisRun,
+                                                          total: Fen.display($0.totalFen), isThis: $0.isThisRun,
                                                           linked: scope.allows($0.regionCode)) } : [],
-            monthPayments: shares.reduce(0) { $0 + $1.payments }, monthTotal: Fen.yuan(shares.reduce(0) { $0 + $1.totalFen })), req: req)
+            monthPayments: shares.reduce(0) { $0 + $1.payments }, monthTotal: Fen.display(shares.reduce(0) { $0 + $1.totalFen })), req: req)
     }
 
     @Sendable func approveRun(req: Request) async throws -> Response {
@@ -467,7 +468,7 @@ struct ElderBenefits: Encodable {
         return ElderBenefits(month: month.description,
                              decisions: x.decisions.map { Decision(name: $0.name, entitled: $0.entitled, plain: $0.plain) },
                              entitlements: x.entitlements.map {
-                                 Line(name: BenefitType.name($0.benefitType).text(l), amount: Fen.yuan($0.amountFen), from: $0.startMonth,
+                                 Line(name: BenefitType.name($0.benefitType).text(l), amount: Fen.display($0.amountFen), from: $0.startMonth,
                                       until: $0.endMonth ?? "—",
                                       status: BenefitPages.statusName($0.status, l) + ($0.statusReason.flatMap { EntitlementReview.reasonNames[$0]?.text(l) }.map { "（\($0)）" } ?? ""))
                              },
@@ -492,9 +493,11 @@ struct BenefitPolicyPages: RouteCollection {
         var types: [Option]; var categories: [Option]; var statuses: [Option]; var exclusions: [Option]
         var region: String; var from: String
         var error: String?; var values: [String: String]
+        var regionField: RegionPicker.Field
     }
 
-    func render(_ req: Request, error: String? = nil, values: [String: String] = [:]) async throws -> Response {
+    func render(_ req: Request, error: String? = nil, values: [String: String] = [:],
+                region picked: RegionPicker.Resolution = .empty) async throws -> Response {
         let actor = try req.require(.benefitsManage)
         let l = req.locale
         let (_, codes) = try await RegistryVocabulary.load(on: req.db)
@@ -509,7 +512,11 @@ struct BenefitPolicyPages: RouteCollection {
             // Chosen by name: a text field of codes made the clerk type `care_subsidy`.
             exclusions: BenefitType.builtIn.map { Option(code: $0.code, name: $0.name.text(l), selected: excluded.contains($0.code)) },
             region: values["regionCode"] ?? actor.region.value, from: values["effectiveFrom"] ?? Month.current().next.description,
-            error: error, values: values), req: req, status: error == nil ? .ok : .unprocessableEntity)
+            error: error, values: values,
+            regionField: try await RegionPicker.field(id: "regionCode", name: "regionCode", label: UIStrings.text("field_region", l),
+                                                      value: values["regionCode"] ?? actor.region.value, resolution: picked, required: true,
+                                                      req: req)),
+            req: req, status: error == nil && picked.isResolved ? .ok : .unprocessableEntity)
     }
 
     @Sendable func form(req: Request) async throws -> Response { try await render(req) }
@@ -559,6 +566,10 @@ struct BenefitPolicyPages: RouteCollection {
         v["notWhileReceiving"] = ((try? req.content.get([String].self, at: "notWhileReceiving")) ?? []).joined(separator: ",")
         let l = req.locale
         func fail(_ zh: String, _ en: String) async throws -> Response { try await render(req, error: l == .en ? en : zh, values: v) }
+        // The region by name or code; what was typed stays in the form if it does not resolve.
+        let picked = try await RegionPicker.resolve(v["regionCode"], req: req)
+        guard picked.isResolved else { return try await render(req, values: v, region: picked) }
+        let regionCode = picked.code ?? ""
         guard let from = Month(v["effectiveFrom"]!) else { return try await fail("起始月份应为 YYYY-MM", "effectiveFrom must be YYYY-MM") }
         let to = v["effectiveTo"]!.isEmpty ? nil : Month(v["effectiveTo"]!)
         if !v["effectiveTo"]!.isEmpty && to == nil { return try await fail("截止月份应为 YYYY-MM", "effectiveTo must be YYYY-MM") }
@@ -591,7 +602,7 @@ struct BenefitPolicyPages: RouteCollection {
             assessment = AssessmentCondition(instrument: v["instrument"]!, minLevel: min, maxLevel: max)
         }
         let policy = BenefitPolicy(
-            benefitType: v["benefitType"]!, regionCode: v["regionCode"]!, effectiveFrom: from, effectiveTo: to,
+            benefitType: v["benefitType"]!, regionCode: regionCode, effectiveFrom: from, effectiveTo: to,
             eligibility: EligibilityRule(minAge: Int(v["minAge"]!), maxAge: Int(v["maxAge"]!), categoriesAny: cats, economicStatusesAny: stats,
                                          assessment: assessment,
                                          notWhileReceiving: v["notWhileReceiving"]!.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },

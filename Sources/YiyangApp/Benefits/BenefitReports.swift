@@ -76,9 +76,8 @@ extension BenefitsAPI {
 
 extension BenefitPages {
     struct ReportLine: Encodable { var month: String; var region: String; var benefit: String; var payments: Int; var people: Int; var total: String }
-    struct Bar: Encodable { var x: Int; var y: Int; var height: Int; var label: String; var value: String }
     struct ReportPage: Encodable {
-        var from: String; var to: String; var lines: [ReportLine]; var bars: [Bar]; var chartWidth: Int
+        var from: String; var to: String; var lines: [ReportLine]; var chart: BarChart
         var outstandingCases: Int; var outstandingTotal: String; var grandTotal: String
     }
 
@@ -92,17 +91,15 @@ extension BenefitPages {
         let months = from.through(to)
         var perMonth: [String: Int] = [:]
         for row in r.rows { perMonth[row.month, default: 0] += row.totalFen }
-        let peak = max(1, perMonth.values.max() ?? 1)
-        let bars = months.enumerated().map { i, m in
-            let v = perMonth[m.description] ?? 0
-            let h = Int((Double(v) / Double(peak) * 160).rounded())
-            return Bar(x: 40 + i * 44, y: 180 - h, height: h, label: String(m.description.suffix(5)), value: Fen.yuan(v))
-        }
+        let chart = BarChart.months(months.map { ($0, perMonth[$0.description] ?? 0) }, elder: req.elderMode, locale: l)
+        let regionNames = try await RegionPicker.names(of: r.rows.map(\.region), req: req)
         return try await WebPage.render("benefit-reports", title: UIStrings.text("bn_reports", l), ReportPage(
             from: from.description, to: to.description,
-            lines: r.rows.map { ReportLine(month: $0.month, region: $0.region, benefit: BenefitType.name($0.benefitType).text(l),
-                                           payments: $0.payments, people: $0.beneficiaries, total: Fen.yuan($0.totalFen)) },
-            bars: bars, chartWidth: 60 + months.count * 44, outstandingCases: r.overpaymentsOutstanding.cases,
-            outstandingTotal: Fen.yuan(r.overpaymentsOutstanding.totalFen), grandTotal: Fen.yuan(perMonth.values.reduce(0, +))), req: req)
+            lines: r.rows.map { ReportLine(month: $0.month, region: RegionPicker.display($0.region, regionNames),
+                                           benefit: BenefitType.name($0.benefitType).text(l),
+                                           payments: $0.payments, people: $0.beneficiaries, total: Fen.display($0.totalFen)) },
+            chart: chart, outstandingCases: r.overpaymentsOutstanding.cases,
+            outstandingTotal: Fen.display(r.overpaymentsOutstanding.totalFen),
+            grandTotal: Fen.display(perMonth.values.reduce(0, +))), req: req)
     }
 }

@@ -28,6 +28,10 @@ struct InstitutionPages: RouteCollection {
         var errors: [String: String] = [:]
         var name = ""; var creditCode = ""; var operatorKind = Institution.Operator.privateRun.rawValue
         var regionCode: String; var address = ""
+        /// The region by name (`RegionPicker`): set when the page is rendered.
+        var region: RegionPicker.Field?
+        var picked: RegionPicker.Resolution = .empty
+        enum CodingKeys: String, CodingKey { case errors, name, creditCode, operatorKind, regionCode, address, region }
         static let fields: Set = ["name", "creditCode", "operatorKind", "regionCode", "address", "account"]
     }
 
@@ -45,24 +49,37 @@ struct InstitutionPages: RouteCollection {
         let homes = try await InstitutionAccess.institutions(req).sort(\.$regionCode).sort(\.$name).all()
         let onRoll = Dictionary(grouping: try await req.scoped(InstitutionResident.self).filter(\.$institutionID ~~ homes.compactMap(\.id))
             .filter(\.$dischargedOn == nil).all(), by: \.institutionID)
+        let regionNames = try await RegionPicker.names(of: homes.map(\.regionCode), req: req)
+        var form = form ?? NewForm(regionCode: actor.region.value)
+        form.region = try await RegionPicker.field(id: "regionCode", name: "regionCode", label: Self.t("in_region", req),
+                                                   value: form.regionCode,
+                                                   resolution: form.picked, required: true, error: form.errors["regionCode"], req: req)
         return try await WebPage.render("institutions", title: Self.t("in_title", req), ListPage(
             institutions: homes.map { h in
                 Line(id: h.id!.uuidString, name: h.name, creditCode: h.creditCode, operatorName: Self.operatorName(h.operatorKind, req.locale),
-                     region: h.regionCode, residents: onRoll[h.id!]?.count ?? 0)
+                     region: regionNames[h.regionCode] ?? h.regionCode, residents: onRoll[h.id!]?.count ?? 0)
             },
-            canManage: try await Self.staffManager(req, actor), form: form ?? NewForm(regionCode: actor.region.value)),
+            canManage: try await Self.staffManager(req, actor), form: form),
             req: req, status: status)
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let input = try req.content.decode(InstitutionRegister.InstitutionInput.self)
+        var input = try req.content.decode(InstitutionRegister.InstitutionInput.self)
+        let typedRegion = input.regionCode
+        let picked = try await RegionPicker.resolve(typedRegion, req: req)
+        guard picked.isResolved else {
+            let form = NewForm(name: input.name, creditCode: input.creditCode, operatorKind: input.operatorKind ?? "",
+                               regionCode: typedRegion, address: input.address ?? "", picked: picked)
+            return try await renderList(req, form: form, status: .unprocessableEntity)
+        }
+        input.regionCode = picked.code ?? typedRegion
         do {
             let n = try await InstitutionRegister(req: req).create(input)
             return req.redirect(to: "/institutions/\(n.id!.uuidString)?notice=in_saved")
         } catch {
             guard let (errors, _) = ElderPages.fieldErrors(error, req.locale) else { throw error }
             var form = NewForm(name: input.name, creditCode: input.creditCode, operatorKind: input.operatorKind ?? "",
-                               regionCode: input.regionCode, address: input.address ?? "")
+                               regionCode: typedRegion, address: input.address ?? "")
             for (field, message) in errors { form.errors[NewForm.fields.contains(field) ? field : "form", default: ""] += message }
             return try await renderList(req, form: form, status: .unprocessableEntity)
         }
@@ -129,7 +146,8 @@ struct InstitutionPages: RouteCollection {
         let accounts = canTie ? try await InstitutionAccess.accounts(of: n, req: req).map(\.user) : []
         return try await WebPage.render("institution", title: n.name, ShowPage(
             id: n.id!.uuidString, name: n.name, creditCode: n.creditCode, operatorName: Self.operatorName(n.operatorKind, l), address: n.address,
-            account: n.accountMasked.isEmpty ? "—" : n.accountMasked, region: n.regionCode,
+            account: n.accountMasked.isEmpty ? "—" : n.accountMasked,
+            region: RegionPicker.display(n.regionCode, try await RegionPicker.names(of: [n.regionCode], req: req)),
             residents: residents.map { r in
                 Resident(id: r.id!.uuidString, name: names[r.elderID] ?? Self.t("in_from_elsewhere", req), admittedOn: r.admittedOn,
                          dischargedOn: r.dischargedOn, reason: r.dischargeReason, current: r.dischargedOn == nil)
@@ -139,8 +157,9 @@ struct InstitutionPages: RouteCollection {
             bedKinds: InstitutionBeds.kinds.map { Option(value: $0, label: InstitutionRule.bedKindName($0).text(l)) },
             month: month.description,
             subsidies: subsidies.map { s in
-                Subsidy(name: BenefitType.name(s.benefitType).text(l), amount: Fen.yuan(s.amountFen),
-                        lines: s.lines.map { Counted(label: $0.label.text(l), count: $0.count, unit: Fen.yuan($0.unitFen), amount: Fen.yuan($0.fen)) },
+                Subsidy(name: BenefitType.name(s.benefitType).text(l), amount: Fen.display(s.amountFen),
+                        lines: s.lines.map { Counted(label: $0.label.text(l), count: $0.count, unit: Fen.display($0.unitFen),
+                                                     amount: Fen.display($0.fen)) },
                         notCounted: s.notCounted.map { $0.text(l) })
             },
             canManage: actor.has(.institutionsManage), today: CalendarDate.today().description,

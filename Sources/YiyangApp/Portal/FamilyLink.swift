@@ -131,3 +131,36 @@ extension PortalAPI {
     }
 
 }
+
+extension PortalPages {
+    /// Whether an online application could be granted, by the benefits' own rules: the person
+    /// qualifies on this month's facts, the benefit is applied for at all (a meal subsidy is
+    /// given at the counter), and it is not received already. An application the rules would
+    /// refuse is not offered; the line says why instead.
+    static func decisions(_ view: PortalAPI.PersonView, elder: Elder, req: Request) async throws -> [Decision] {
+        let l = req.locale
+        let month = Month.current()
+        let policies = try await BenefitPolicyRow.all(on: req.db)
+        let received = Set(try await Entitlement.query(on: req.db).filter(\.$elderID == elder.id!)
+            .filter(\.$status != Entitlement.Status.ended.rawValue).all().map(\.benefitType))
+        func t(_ zh: String, _ en: String) -> String { l == .en ? en : zh }
+        return view.benefits.map { b in
+            let policy = EntitlementRules.policy(for: b.benefitType, region: elder.residenceRegion, month: month, among: policies)
+            var whyNot: String?
+            if b.openApplication {
+                whyNot = nil
+            } else if policy?.isPerUse == true {
+                whyNot = t("在助餐点用餐时按人自动享受，不需要申请。", "It is given at the meal counter by itself; there is nothing to apply for.")
+            } else if received.contains(b.benefitType) {
+                whyNot = t("已在享受此项，不需要再申请。", "Already received; there is nothing to apply for.")
+            } else if !b.entitled {
+                whyNot = t("按登记的信息暂不符合上面的条件，现在申请不会获批。如登记信息有误，请联系社区工作人员更正。",
+                           "On the registered facts the conditions above are not met, so an application would be refused now. "
+                               + "If the registered facts are wrong, ask the community staff to correct them.")
+            }
+            let canApply = !b.openApplication && whyNot == nil
+            return Decision(code: b.benefitType, name: b.name, entitled: b.entitled, plain: b.plain, open: b.openApplication,
+                            canApply: canApply, whyNot: whyNot)
+        }
+    }
+}

@@ -9,12 +9,17 @@ struct PortalPages: RouteCollection {
         let p = routes.grouped("portal")
         p.get(use: home)
         p.post("links", use: requestLink)
+        p.post("links", "self", use: requestSelfLink)
         p.get("elders", ":elderID", use: person)
         p.post("elders", ":elderID", "applications", use: apply)
     }
 
     struct LinkLine: Encodable { var elderId: String; var name: String; var relation: String; var confirmed: Bool; var status: String }
-    struct HomePage: Encodable { var links: [LinkLine] }
+    struct HomePage: Encodable {
+        var links: [LinkLine]
+        /// An elderly person's own account: offered "this is me" first, the family form second.
+        var isElder: Bool; var hasSelfLink: Bool
+    }
 
     @Sendable func home(req: Request) async throws -> Response {
         let actor = try req.require(.portalUse)
@@ -28,7 +33,24 @@ struct PortalPages: RouteCollection {
         return try await WebPage.render("portal", title: UIStrings.text("my_title", l), HomePage(links: links.map {
             LinkLine(elderId: $0.elderID.uuidString, name: names[$0.elderID] ?? UIStrings.text("my_hidden_name", l), relation: $0.relation,
                      confirmed: $0.status == FamilyLink.Status.confirmed.rawValue, status: statusNames[$0.status] ?? $0.status)
-        }), req: req)
+        }, isElder: actor.roles.contains(.elder),
+           hasSelfLink: links.contains { Self.isSelf($0.relation) && $0.status != FamilyLink.Status.rejected.rawValue }), req: req)
+    }
+
+    static func isSelf(_ relation: String) -> Bool { relation == "本人" || relation.lowercased() == "self" }
+
+    struct SelfLinkForm: Content { var idNumber: String; var name: String }
+
+    /// An elderly person's own account links to their own record: the same check as a family
+    /// link (name and ID number must match a record, and the answer says nothing about whether
+    /// they do) and the same confirmation by the community's staff, because anyone who knows a
+    /// person's ID number could otherwise read their record. Only the relation is not asked.
+    @Sendable func requestSelfLink(req: Request) async throws -> Response {
+        let actor = try req.require(.portalUse)
+        guard actor.roles.contains(.elder) else { return req.redirect(to: "/portal") }
+        let f = try req.content.decode(SelfLinkForm.self)
+        try await FamilyAccess.request(req, idNumber: f.idNumber, name: f.name, relation: "本人")
+        return req.redirect(to: "/portal?notice=my_self_requested")
     }
 
     struct LinkForm: Content { var idNumber: String; var name: String; var relation: String }
@@ -40,7 +62,12 @@ struct PortalPages: RouteCollection {
         return req.redirect(to: "/portal?notice=my_link_requested")
     }
 
-    struct Decision: Encodable { var code: String; var name: String; var entitled: Bool; var plain: String; var open: Bool }
+    /// A benefit as the person's page shows it: `canApply` only where an application could be
+    /// granted, and otherwise `whyNot` in plain words.
+    struct Decision: Encodable {
+        var code: String; var name: String; var entitled: Bool; var plain: String; var open: Bool
+        var canApply: Bool; var whyNot: String?
+    }
     struct Step: Encodable { var name: String; var at: String; var decision: String; var note: String }
     struct Application: Encodable { var name: String; var status: String; var current: String?; var noticeUntil: String?; var steps: [Step] }
     struct Receiving: Encodable { var name: String; var amount: String; var from: String; var status: String }
@@ -53,10 +80,11 @@ struct PortalPages: RouteCollection {
         let l = req.locale
         let (elder, link) = try await FamilyAccess.linkedElder(req, try EldersAPI.elderID(req))
         let view = try await PortalAPI.view(elder, link: link, req: req)
+        let decisions = try await Self.decisions(view, elder: elder, req: req)
         return try await WebPage.render("portal-person", title: elder.name, PersonPage(
             elderId: elder.id!.uuidString, name: elder.name, relation: link.relation, month: view.month,
-            decisions: view.benefits.map { Decision(code: $0.benefitType, name: $0.name, entitled: $0.entitled, plain: $0.plain, open: $0.openApplication) },
-            receiving: view.receiving.map { Receiving(name: $0.name, amount: Fen.yuan($0.amountFen), from: $0.from, status: $0.status) },
+            decisions: decisions,
+            receiving: view.receiving.map { Receiving(name: $0.name, amount: Fen.display($0.amountFen), from: $0.from, status: $0.status) },
             applications: view.applications.map { a in
                 Application(name: a.name, status: BenefitPages.statusName(a.status, l), current: a.currentStep, noticeUntil: a.noticeUntil,
                             steps: a.steps.map { Step(name: $0.name, at: ChinaTime.dateTime($0.at), decision: BenefitPages.decisionName($0.decision, l), note: $0.note) })
@@ -68,6 +96,11 @@ struct PortalPages: RouteCollection {
     @Sendable func apply(req: Request) async throws -> Response {
         let (elder, link) = try await FamilyAccess.linkedElder(req, try EldersAPI.elderID(req))
         let f = try req.content.decode(ApplyForm.self)
+        // A page opened before the facts changed may still show the button: the same rule holds here.
+        let view = try await PortalAPI.view(elder, link: link, req: req)
+        guard try await Self.decisions(view, elder: elder, req: req).first(where: { $0.code == f.benefitType })?.canApply == true else {
+            return req.redirect(to: "/portal/elders/\(elder.id!.uuidString)?notice=my_apply_refused")
+        }
         do {
             _ = try await BenefitService(req: req).applyOnline(elder: elder, link: link, benefitType: f.benefitType, note: f.note)
         } catch let e as AppError where e.status == .conflict || e.status == .unprocessableEntity {

@@ -30,6 +30,7 @@ struct ElderPages: RouteCollection {
         var categories: [Option]; var economics: [Option]; var statuses: [Option]
         var canEdit: Bool; var canImport: Bool
         var prev: String?; var next: String?; var pageNumber: Int; var pageCount: Int
+        var region: RegionPicker.Field
     }
 
     /// Names of codes in the page's language.
@@ -55,28 +56,37 @@ struct ElderPages: RouteCollection {
         let actor = try req.require(.registryUse)
         let l = req.locale
         let page = try PageRequest(req, defaultPer: 30)
-        let filter = try ElderSearch(req)
+        // A region typed by name: resolved here, so the search below and the export take the code.
+        let typedRegion = req.query[String.self, at: "region"] ?? ""
+        let picked = try await RegionPicker.resolve(typedRegion, req: req)
+        let filter = try ElderSearch(req, picked: picked)
         let q = filter.apply(to: try req.scoped(Elder.self), vault: req.vault)
-        let total = try await q.count()
-        let rows = try await filter.sorted(q).range(page.offset..<(page.offset + page.per)).all()
+        // An unresolved name finds nobody rather than everybody: the form says why beside the field.
+        let total = picked.isResolved ? try await q.count() : 0
+        let rows = picked.isResolved ? try await filter.sorted(q).range(page.offset..<(page.offset + page.per)).all() : []
         let (_, codes) = try await RegistryVocabulary.load(on: req.db)
         let names = Names(codes: codes, locale: l)
+        let regionNames = try await RegionPicker.names(of: rows.map(\.residenceRegion), req: req)
         let pager = Pager(req: req, page: page, total: total)
-        let query = (req.url.query ?? "").split(separator: "&").filter { !$0.hasPrefix("page=") }.joined(separator: "&")
+        let query = (req.url.query ?? "").split(separator: "&").filter { !$0.hasPrefix("page=") && !$0.hasPrefix("region=") }
+            .map(String.init) + (picked.code.map { ["region=\($0)"] } ?? [])
+        let regionField = try await RegionPicker.field(id: "region", name: "region", label: UIStrings.text("field_region", l),
+                                                       value: typedRegion, resolution: picked, req: req)
         return try await WebPage.render("elders", title: UIStrings.text("elders_title", l), ListPage(
             elders: rows.map { e in
                 let v = ElderView(e)
-                return Row(id: v.id.uuidString, name: v.name, idNumber: v.idNumber, genderAge: Self.genderAge(v, l), residence: v.residenceRegion,
+                return Row(id: v.id.uuidString, name: v.name, idNumber: v.idNumber, genderAge: Self.genderAge(v, l),
+                           residence: regionNames[v.residenceRegion] ?? v.residenceRegion,
                            categories: v.categories.map { names.name(.category, $0) }.joined(separator: "、"),
                            status: ElderStatus(rawValue: v.status)?.name.text(l) ?? v.status)
             },
-            total: total, filter: filter.raw, query: query,
+            total: total, filter: filter.raw, query: query.joined(separator: "&"),
             categories: [Option(code: "advanced_age", name: names.name(.category, "advanced_age"), selected: filter.category == "advanced_age")]
                 + names.options(.category, selected: [filter.category ?? ""]),
             economics: names.options(.economicStatus, selected: [filter.economicStatus ?? ""]),
             statuses: ElderStatus.allCases.map { Option(code: $0.rawValue, name: $0.name.text(l), selected: $0.rawValue == filter.status) },
             canEdit: actor.has(.registryEdit), canImport: actor.has(.registryImport),
-            prev: pager.prev, next: pager.next, pageNumber: page.page, pageCount: pager.pageCount), req: req)
+            prev: pager.prev, next: pager.next, pageNumber: page.page, pageCount: pager.pageCount, region: regionField), req: req)
     }
 
     // MARK: person page
@@ -173,8 +183,30 @@ struct ElderPages: RouteCollection {
     struct Field: Encodable {
         var key: String; var label: String; var kind = "text"; var value = ""; var required = false
         var options: [Option] = []; var hint: String?; var error: String?
+        /// A region typed by a name that several regions have: the choice among them.
+        var candidates: [RegionPicker.Candidate] = []
     }
-    struct FormPage: Encodable { var heading: String; var action: String; var cancel: String; var fields: [Field]; var errors: [String: String]; var link: String? }
+    struct FormPage: Encodable {
+        var heading: String; var action: String; var cancel: String; var fields: [Field]; var errors: [String: String]; var link: String?
+        /// The suggestions of the two region fields, by name (`RegionPicker`).
+        var regionOptions: [RegionPicker.Option]
+    }
+
+    /// The two region fields as typed (a code, a name, or "name（code）") turned into codes; a
+    /// name that resolves to none or several leaves the field as typed, with its message.
+    static func resolveRegions(_ input: inout ElderInput, req: Request) async throws
+        -> (errors: [String: String], candidates: [String: [RegionPicker.Candidate]]) {
+        var errors: [String: String] = [:], candidates: [String: [RegionPicker.Candidate]] = [:]
+        let labels = ["householdRegion": req.locale == .en ? "Household region" : "户籍地",
+                      "residenceRegion": req.locale == .en ? "Residence region" : "居住地"]
+        for (key, path) in [("householdRegion", \ElderInput.householdRegion), ("residenceRegion", \ElderInput.residenceRegion)] {
+            let r = try await RegionPicker.resolve(input[keyPath: path], req: req)
+            if let code = r.code { input[keyPath: path] = code }
+            if let m = RegionPicker.message(r, label: labels[key]!, locale: req.locale) { errors[key] = m }
+            if case .ambiguous(_, let c) = r { candidates[key] = c }
+        }
+        return (errors, candidates)
+    }
 
     /// The form's fields, named as the JSON keys so errors land beside the right one.
     struct ElderForm: Content {
@@ -207,7 +239,8 @@ struct ElderPages: RouteCollection {
         }
     }
 
-    func fields(_ req: Request, values i: ElderInput, contacts: [ContactInput], errors: [String: String], isNew: Bool, codes: [ReferenceCode]) -> [Field] {
+    func fields(_ req: Request, values i: ElderInput, contacts: [ContactInput], errors: [String: String], isNew: Bool,
+                codes: [ReferenceCode], candidates: [String: [RegionPicker.Candidate]] = [:]) -> [Field] {
         let l = req.locale
         let names = Names(codes: codes, locale: l)
         func t(_ zh: String, _ en: String) -> String { l == .en ? en : zh }
@@ -222,10 +255,10 @@ struct ElderPages: RouteCollection {
             Field(key: "birthDate", label: t("出生日期", "Birth date"), value: i.birthDate, hint: t("可不填，由身份证号得出", "Optional: taken from the ID number")),
             Field(key: "ethnicity", label: t("民族", "Ethnicity"), value: i.ethnicity),
             Field(key: "phones", label: t("联系电话（多个用逗号分隔）", "Phones (comma separated)"), value: i.phones),
-            Field(key: "householdRegion", label: t("户籍地区划代码", "Household region code"), value: i.householdRegion, required: true,
-                  hint: t("12 位统计用区划代码", "12-digit statistical code")),
-            Field(key: "residenceRegion", label: t("居住地区划代码", "Residence region code"), value: i.residenceRegion,
-                  hint: t("不填则同户籍地", "Empty: same as household")),
+            Field(key: "householdRegion", label: t("户籍地", "Household region"), kind: "region", value: i.householdRegion, required: true,
+                  hint: t("输入区划名称，或 12 位统计用区划代码", "Type the region's name, or its 12-digit statistical code")),
+            Field(key: "residenceRegion", label: t("居住地", "Residence region"), kind: "region", value: i.residenceRegion,
+                  hint: t("不填则同户籍地；输入区划名称或代码", "Empty: same as household; type a name or a code")),
             Field(key: "address", label: t("详细地址", "Address"), value: i.address),
             Field(key: "livingArrangement", label: t("居住情况", "Living arrangement"), kind: "select",
                   options: names.options(.livingArrangement, selected: [i.livingArrangement])),
@@ -257,12 +290,14 @@ struct ElderPages: RouteCollection {
                 mapped = ["contactName": "contacts[\(n)].name", "contactPhone": "contacts[\(n)].phone", "contactRelation": "contacts[\(n)].relation"][base] ?? key
             }
             f[idx].error = errors[mapped]
+            f[idx].candidates = candidates[key] ?? []
         }
         return f
     }
 
     func renderForm(_ req: Request, heading: String, action: String, cancel: String, values: ElderInput, contacts: [ContactInput],
-                    errors: [String: String], link: String? = nil, isNew: Bool, status: HTTPStatus = .ok) async throws -> Response {
+                    errors: [String: String], link: String? = nil, isNew: Bool, status: HTTPStatus = .ok,
+                    candidates: [String: [RegionPicker.Candidate]] = [:]) async throws -> Response {
         let (_, codes) = try await RegistryVocabulary.load(on: req.db)
         var general = errors
         let known = Set(ElderInput.keyPaths.keys).union((0..<Self.contactSlotLimit).flatMap { ["contacts[\($0)].name", "contacts[\($0)].phone", "contacts[\($0)].relation"] })
@@ -270,8 +305,8 @@ struct ElderPages: RouteCollection {
         if !stray.isEmpty { general["form"] = stray.joined(separator: "；") }
         return try await WebPage.render("elder-form", title: heading, FormPage(
             heading: heading, action: action, cancel: cancel,
-            fields: fields(req, values: values, contacts: contacts, errors: errors, isNew: isNew, codes: codes),
-            errors: general, link: link), req: req, status: status)
+            fields: fields(req, values: values, contacts: contacts, errors: errors, isNew: isNew, codes: codes, candidates: candidates),
+            errors: general, link: link, regionOptions: try await RegionPicker.options(req: req)), req: req, status: status)
     }
 
     @Sendable func newForm(req: Request) async throws -> Response {
@@ -298,8 +333,15 @@ struct ElderPages: RouteCollection {
     @Sendable func create(req: Request) async throws -> Response {
         try req.require(.registryEdit)
         let form = try req.content.decode(ElderForm.self)
+        var input = form.input
+        let regions = try await Self.resolveRegions(&input, req: req)
+        guard regions.errors.isEmpty else {
+            return try await renderForm(req, heading: UIStrings.text("elders_new", req.locale), action: "/elders", cancel: "/elders",
+                                        values: form.input, contacts: Self.contactSlots(req), errors: regions.errors, isNew: true,
+                                        status: .unprocessableEntity, candidates: regions.candidates)
+        }
         do {
-            let e = try await ElderWrites.create(form.input, contacts: Self.contactSlots(req), req: req, source: "web")
+            let e = try await ElderWrites.create(input, contacts: Self.contactSlots(req), req: req, source: "web")
             try await AuditLog.record(on: req, action: .elderCreated, entityType: "elder", entityID: e.id?.uuidString,
                                       region: e.residenceRegion, after: ElderView(e))
             return req.redirect(to: "/elders/\(e.id!.uuidString)?notice=elder_saved")
@@ -333,6 +375,14 @@ struct ElderPages: RouteCollection {
         if input.idNumber == e.idMasked { input.idNumber = stored.idNumber }
         if input.phones == e.phonesMasked { input.phones = stored.phones }
         if input.address == e.addressMasked { input.address = stored.address }
+        let regions = try await Self.resolveRegions(&input, req: req)
+        guard regions.errors.isEmpty else {
+            let id = e.id!.uuidString
+            return try await renderForm(req, heading: UIStrings.text("elders_edit", req.locale), action: "/elders/\(id)",
+                                        cancel: "/elders/\(id)",
+                                        values: form.input, contacts: Self.contactSlots(req), errors: regions.errors, isNew: false,
+                                        status: .unprocessableEntity, candidates: regions.candidates)
+        }
         var contacts = Self.contactSlots(req)
         // A masked phone sent back keeps the stored number of the contact it was shown for.
         let old = try await e.$contacts.get(on: req.db)

@@ -18,14 +18,20 @@ struct ElderSearch {
 
     static let sorts = ["name", "-name", "birthDate", "-birthDate", "updatedAt", "-updatedAt"]
 
-    init(_ req: Request) throws {
+    /// `picked`: the region a page resolved from what was typed (`RegionPicker`), whose code
+    /// is searched (none when it did not resolve); the text typed stays in `raw` for the form.
+    /// Without it, as the API takes it, a code or nothing.
+    init(_ req: Request, picked: RegionPicker.Resolution? = nil) throws {
         func q(_ name: String) -> String? {
             guard let v = req.query[String.self, at: name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
             raw[name] = v
             return v
         }
         self.q = q("q")
-        if let r = q("region") {
+        if let picked {
+            _ = q("region")
+            region = picked.code.flatMap(RegionCode.init)
+        } else if let r = q("region") {
             guard let code = RegionCode(r) else {
                 throw AppError(.badRequest, "query.region", field: "region", zh: "region 应为区划代码", en: "region must be a region code")
             }

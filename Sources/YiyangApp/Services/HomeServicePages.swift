@@ -213,7 +213,7 @@ struct HomeServicePages: RouteCollection {
             id: line.id, elder: line.elder, elderId: o.elderID.uuidString, service: o.serviceName, time: line.time, status: line.status,
             place: o.placeKind == "home" ? Self.t("sv_home", req) : (try await req.scoped(ServicePoint.self).filter(\.$id == (o.pointID ?? UUID())).first()?.name ?? "—"),
             provider: provider, caregiver: line.caregiver, note: o.note,
-            list: Fen.yuan(o.listFen), bureau: Fen.yuan(o.bureauFen), balance: Fen.yuan(o.balanceFen), selfPay: Fen.yuan(o.selfPayFen),
+            list: Fen.display(o.listFen), bureau: Fen.display(o.bureauFen), balance: Fen.display(o.balanceFen), selfPay: Fen.display(o.selfPayFen),
             exceptions: line.exceptions, review: o.review, reviewNote: o.reviewNote, distanceIn: view.checkInDistanceMeters, distanceOut: view.checkOutDistanceMeters,
             officeComment: o.officeComment, rating: o.rating, cancelReason: o.cancelReason,
             history: o.history.map { Event(at: ChinaTime.dateTime($0.at), by: $0.by, status: ServiceOrderStatus(rawValue: $0.status)?.name.text(req.locale) ?? $0.status, note: $0.note) },
@@ -285,14 +285,14 @@ struct HomeServicePages: RouteCollection {
             let input = ServiceOrders.PlaceInput(service: chosen, start: "\(day) \(from)", end: "\(day) \(to)", place: nil, pointId: nil, note: nil, providerId: nil)
             let w = try orders.window(input, settings: try await HomeServiceSettingsRow.inForce(on: req.db))
             let offer = try await orders.offer(elder: elder, code: chosen, day: w.day)
-            quote = Quote(plain: offer.quote.plain.text(req.locale), list: Fen.yuan(offer.quote.listFen), bureau: Fen.yuan(offer.quote.bureauFen),
-                          balance: Fen.yuan(offer.quote.balanceFen), selfPay: Fen.yuan(offer.quote.selfPayFen), provider: offer.provider.name,
+            quote = Quote(plain: offer.quote.plain.text(req.locale), list: Fen.display(offer.quote.listFen), bureau: Fen.display(offer.quote.bureauFen),
+                          balance: Fen.display(offer.quote.balanceFen), selfPay: Fen.display(offer.quote.selfPayFen), provider: offer.provider.name,
                           start: input.start, end: input.end)
         }
         let balance = try await ServiceBalance.figures(elderID: elder.id!, on: req.db)
         return NewOrder(action: action, elderId: elder.id!.uuidString, elder: "\(elder.name)（\(elder.idMasked)）",
-                        services: items.map { Option(value: $0.code, label: "\($0.name) · \(Fen.yuan($0.listPriceFen))元/\(ServiceUnit(rawValue: $0.unit)?.name.text(req.locale) ?? $0.unit)", selected: $0.code == chosen) },
-                        day: day, from: from, to: to, note: req.query[String.self, at: "note"] ?? "", quote: quote, balance: Fen.yuan(balance.availableFen),
+                        services: items.map { Option(value: $0.code, label: "\($0.name) · \(Fen.display($0.listPriceFen))元/\(ServiceUnit(rawValue: $0.unit)?.name.text(req.locale) ?? $0.unit)", selected: $0.code == chosen) },
+                        day: day, from: from, to: to, note: req.query[String.self, at: "note"] ?? "", quote: quote, balance: Fen.display(balance.availableFen),
                         hasHome: req.actor?.has(.registryEdit) == true ? try await req.scoped(ServiceHome.self).filter(\.$elderID == elder.id!).count() > 0 : true,
                         canSetHome: req.actor?.has(.registryEdit) == true)
     }
@@ -327,14 +327,40 @@ struct HomeServicePages: RouteCollection {
 
     // MARK: Setup pages
 
-    struct Points: Encodable { var points: [HomeServicesAPI.PointView]; var kinds: [Option]; var canManage: Bool; var region: String }
+    struct Points: Encodable {
+        var points: [PointRow]; var kinds: [Option]; var canManage: Bool; var region: String
+        /// The new point's region by name, and the form as sent when that name did not resolve.
+        var regionField: RegionPicker.Field; var values: [String: String]
+    }
+    /// A point or provider with its region named.
+    struct PointRow: Encodable { var point: HomeServicesAPI.PointView; var region: String }
+    struct ProviderRow: Encodable { var provider: HomeServicesAPI.ProviderView; var region: String }
 
-    @Sendable func points(req: Request) async throws -> Response {
+    /// A setup form's fields as sent, to fill the form again beside a region that did not resolve.
+    static func sentValues(_ req: Request, _ keys: [String]) -> [String: String] {
+        var out: [String: String] = [:]
+        for k in keys { if let v = try? req.content.get(String.self, at: k) { out[k] = v } }
+        return out
+    }
+
+    /// The region field of a setup form: the account's own region to start with, what was typed after.
+    static func regionField(_ req: Request, id: String = "regionCode", typed: String?, picked: RegionPicker.Resolution) async throws
+        -> RegionPicker.Field {
+        try await RegionPicker.field(id: id, name: "regionCode", label: t("sv_region", req), value: typed ?? req.actor?.region.value ?? "",
+                                     resolution: picked, required: true, req: req)
+    }
+
+    @Sendable func points(req: Request) async throws -> Response { try await renderPoints(req) }
+
+    func renderPoints(_ req: Request, values: [String: String] = [:], picked: RegionPicker.Resolution = .empty) async throws -> Response {
         let actor = try req.require(.servicesUse)
         let points = try await req.scoped(ServicePoint.self).sort(\.$regionCode).sort(\.$name).all()
+        let regionNames = try await RegionPicker.names(of: points.map(\.regionCode), req: req)
         return try await WebPage.render("service-points", title: Self.t("sv_points", req), Points(
-            points: points.map { .init($0, req.locale) }, kinds: ServicePointKind.allCases.map { Option(value: $0.rawValue, label: $0.name.text(req.locale)) },
-            canManage: actor.has(.servicesManage), region: actor.region.value), req: req)
+            points: points.map { PointRow(point: .init($0, req.locale), region: regionNames[$0.regionCode] ?? $0.regionCode) }, kinds: ServicePointKind.allCases.map { Option(value: $0.rawValue, label: $0.name.text(req.locale)) },
+            canManage: actor.has(.servicesManage), region: actor.region.value,
+            regionField: try await Self.regionField(req, typed: values["regionCode"], picked: picked), values: values),
+            req: req, status: picked.isResolved ? .ok : .unprocessableEntity)
     }
 
     struct PointForm: Content { var regionCode: String; var kind: String; var name: String; var address: String; var latitude: String?; var longitude: String?; var capacity: String?; var hours: String? }
@@ -342,44 +368,71 @@ struct HomeServicePages: RouteCollection {
     @Sendable func createPoint(req: Request) async throws -> Response {
         let f = try req.content.decode(PointForm.self)
         func number(_ s: String?) -> Double? { s.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
-        _ = try await ServiceSetup(req: req).createPoint(.init(regionCode: f.regionCode, kind: f.kind, name: f.name, address: f.address, latitude: number(f.latitude),
+        let picked = try await RegionPicker.resolve(f.regionCode, req: req)
+        guard picked.isResolved else {
+            return try await renderPoints(req, values: Self.sentValues(req, ["regionCode", "kind", "name", "address", "latitude", "longitude",
+                                                                              "capacity", "hours"]), picked: picked)
+        }
+        _ = try await ServiceSetup(req: req).createPoint(.init(regionCode: picked.code ?? f.regionCode, kind: f.kind, name: f.name, address: f.address, latitude: number(f.latitude),
                                                                longitude: number(f.longitude), capacity: f.capacity.flatMap { Int($0) }, hours: f.hours, providerId: nil))
         return req.redirect(to: "/services/points?notice=sv_saved")
     }
 
-    struct Providers: Encodable { var providers: [HomeServicesAPI.ProviderView]; var canManage: Bool; var region: String }
+    struct Providers: Encodable {
+        var providers: [ProviderRow]; var canManage: Bool; var region: String
+        var regionField: RegionPicker.Field; var values: [String: String]
+    }
 
-    @Sendable func providers(req: Request) async throws -> Response {
+    @Sendable func providers(req: Request) async throws -> Response { try await renderProviders(req) }
+
+    func renderProviders(_ req: Request, values: [String: String] = [:], picked: RegionPicker.Resolution = .empty) async throws -> Response {
         let actor = try req.require(.servicesUse)
+        let providers = try await req.scoped(ServiceProvider.self).sort(\.$name).all().map(HomeServicesAPI.ProviderView.init)
+        let regionNames = try await RegionPicker.names(of: providers.map(\.regionCode), req: req)
         return try await WebPage.render("service-providers", title: Self.t("sv_providers", req), Providers(
-            providers: try await req.scoped(ServiceProvider.self).sort(\.$name).all().map(HomeServicesAPI.ProviderView.init),
-            canManage: actor.has(.servicesManage), region: actor.region.value), req: req)
+            providers: providers.map { ProviderRow(provider: $0, region: regionNames[$0.regionCode] ?? $0.regionCode) }, canManage: actor.has(.servicesManage), region: actor.region.value,
+            regionField: try await Self.regionField(req, typed: values["regionCode"], picked: picked), values: values),
+            req: req, status: picked.isResolved ? .ok : .unprocessableEntity)
     }
 
     @Sendable func createProvider(req: Request) async throws -> Response {
-        let p = try await ServiceSetup(req: req).createProvider(try req.content.decode(ServiceSetup.ProviderInput.self))
+        var input = try req.content.decode(ServiceSetup.ProviderInput.self)
+        let picked = try await RegionPicker.resolve(input.regionCode, req: req)
+        guard picked.isResolved else {
+            return try await renderProviders(req, values: Self.sentValues(req, ["regionCode", "name", "creditCode", "qualifications", "contact"]),
+                                             picked: picked)
+        }
+        input.regionCode = picked.code ?? input.regionCode
+        let p = try await ServiceSetup(req: req).createProvider(input)
         return req.redirect(to: "/services/providers/\(p.id!.uuidString)?notice=sv_saved")
     }
 
     struct ProviderPage: Encodable {
         var p: HomeServicesAPI.ProviderView; var contracts: [Contract]; var caregivers: [Carer]; var qualifications: [Option]
         var canManage: Bool; var canAddCaregiver: Bool; var today: String; var inAYear: String
+        /// The provider's own region by name, and the contract form's region field.
+        var regionName: String; var contractRegion: RegionPicker.Field; var values: [String: String]
     }
     struct Contract: Encodable { var region: String; var prices: String; var period: String }
     struct Carer: Encodable { var name: String; var phone: String; var account: Bool; var certificates: [Cert] }
     struct Cert: Encodable { var name: String; var number: String; var until: String; var expired: Bool }
 
     @Sendable func provider(req: Request) async throws -> Response {
-        let p = try await ServiceAccess.provider(req, try HomeServicesAPI.providerID(req))
+        try await renderProvider(req, try await ServiceAccess.provider(req, try HomeServicesAPI.providerID(req)))
+    }
+
+    func renderProvider(_ req: Request, _ p: ServiceProvider, values: [String: String] = [:],
+                        picked: RegionPicker.Resolution = .empty) async throws -> Response {
         let v = try await HomeServicesAPI.fullProvider(p, req: req)
+        let regionNames = try await RegionPicker.names(of: [v.regionCode] + (v.contracts ?? []).map(\.regionCode), req: req)
         let actor = try req.requireActor()
         let today = CalendarDate.today().description
         let names = Dictionary(try await ServiceAccess.menu(req).map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
         return try await WebPage.render("service-provider", title: p.name, ProviderPage(
             p: v, contracts: (v.contracts ?? []).map { c in
                 // A contract prices menu items by code: show each item's name, as the menu does.
-                Contract(region: c.regionCode, prices: c.prices.sorted { $0.key < $1.key }
-                            .map { "\(names[$0.key] ?? $0.key) \(Fen.yuan($0.value))" }.joined(separator: "、"),
+                Contract(region: regionNames[c.regionCode] ?? c.regionCode, prices: c.prices.sorted { $0.key < $1.key }
+                            .map { "\(names[$0.key] ?? $0.key) \(Fen.display($0.value))" }.joined(separator: "、"),
                          period: "\(c.startsOn) – \(c.endsOn)")
             },
             caregivers: (v.caregivers ?? []).map { c in
@@ -387,7 +440,10 @@ struct HomeServicePages: RouteCollection {
             },
             qualifications: Qualification.allCases.map { Option(value: $0.rawValue, label: $0.name.text(req.locale)) },
             canManage: actor.has(.servicesManage), canAddCaregiver: actor.has(.servicesManage) || actor.has(.servicesDispatch),
-            today: today, inAYear: CalendarDate.today().addingMonths(12).description), req: req)
+            today: today, inAYear: CalendarDate.today().addingMonths(12).description,
+            regionName: RegionPicker.display(v.regionCode, regionNames),
+            contractRegion: try await Self.regionField(req, id: "c-region", typed: values["regionCode"] ?? v.regionCode, picked: picked),
+            values: values), req: req, status: picked.isResolved ? .ok : .unprocessableEntity)
     }
 
     /// `code=yuan` lines, as typed on the forms, into fen.
@@ -415,7 +471,11 @@ struct HomeServicePages: RouteCollection {
         let f = try req.content.decode(ContractForm.self)
         let names = Dictionary(try await ServiceAccess.menu(req).map { ($0.name, $0.code) }, uniquingKeysWith: { a, _ in a })
         let prices = try Self.priceLines(f.prices, field: "prices", names: names)
-        _ = try await ServiceSetup(req: req).createContract(provider: p, .init(regionCode: f.regionCode, prices: prices,
+        let picked = try await RegionPicker.resolve(f.regionCode, req: req)
+        guard picked.isResolved else {
+            return try await renderProvider(req, p, values: Self.sentValues(req, ["regionCode", "prices", "startsOn", "endsOn"]), picked: picked)
+        }
+        _ = try await ServiceSetup(req: req).createContract(provider: p, .init(regionCode: picked.code ?? f.regionCode, prices: prices,
                                                                                 startsOn: f.startsOn, endsOn: f.endsOn))
         return req.redirect(to: "/services/providers/\(p.id!.uuidString)?notice=sv_saved")
     }
@@ -444,27 +504,33 @@ struct HomeServicePages: RouteCollection {
     struct Menu: Encodable {
         var items: [Item]; var categories: [Option]; var units: [Option]; var qualifications: [Option]
         var canManage: Bool; var region: String; var today: String
+        var regionField: RegionPicker.Field; var values: [String: String]
     }
     struct Item: Encodable { var code: String; var name: String; var category: String; var unit: String; var minutes: Int; var list: String; var tiers: String; var qualification: String; var period: String; var region: String }
 
-    @Sendable func menu(req: Request) async throws -> Response {
+    @Sendable func menu(req: Request) async throws -> Response { try await renderMenu(req) }
+
+    func renderMenu(_ req: Request, values: [String: String] = [:], picked: RegionPicker.Resolution = .empty) async throws -> Response {
         let actor = try req.require(.servicesUse)
         let items = try await ServiceAccess.menu(req)
         let codes = try await RegistryVocabulary.load(on: req.db).1
+        let regionNames = try await RegionPicker.names(of: items.map(\.regionCode), req: req)
         let l = req.locale
         return try await WebPage.render("service-menu", title: Self.t("sv_menu", req), Menu(
             items: items.map { i in
                 Item(code: i.code, name: i.name, category: ServiceCategory(rawValue: i.category)?.name.text(l) ?? i.category,
-                     unit: ServiceUnit(rawValue: i.unit)?.name.text(l) ?? i.unit, minutes: i.standardMinutes, list: Fen.yuan(i.listPriceFen),
+                     unit: ServiceUnit(rawValue: i.unit)?.name.text(l) ?? i.unit, minutes: i.standardMinutes, list: Fen.display(i.listPriceFen),
                      tiers: i.tierPrices.sorted { $0.key < $1.key }
-                        .map { "\(PriceTiers.name($0.key, codes: codes).text(l)) \(Fen.yuan($0.value))" }.joined(separator: "、"),
+                        .map { "\(PriceTiers.name($0.key, codes: codes).text(l)) \(Fen.display($0.value))" }.joined(separator: "、"),
                      qualification: i.qualification.flatMap { Qualification(rawValue: $0)?.name.text(l) } ?? Self.t("sv_none", req),
-                     period: i.effectiveFrom + (i.effectiveTo.map { " – \($0)" } ?? " –"), region: i.regionCode)
+                     period: i.effectiveFrom + (i.effectiveTo.map { " – \($0)" } ?? " –"), region: regionNames[i.regionCode] ?? i.regionCode)
             },
             categories: ServiceCategory.allCases.map { Option(value: $0.rawValue, label: $0.name.text(l)) },
             units: ServiceUnit.allCases.map { Option(value: $0.rawValue, label: $0.name.text(l)) },
             qualifications: [Option(value: "", label: Self.t("sv_none", req))] + Qualification.allCases.map { Option(value: $0.rawValue, label: $0.name.text(l)) },
-            canManage: actor.has(.servicesManage), region: actor.region.value, today: CalendarDate.today().description), req: req)
+            canManage: actor.has(.servicesManage), region: actor.region.value, today: CalendarDate.today().description,
+            regionField: try await Self.regionField(req, typed: values["regionCode"], picked: picked), values: values),
+            req: req, status: picked.isResolved ? .ok : .unprocessableEntity)
     }
 
     struct ItemForm: Content {
@@ -488,7 +554,12 @@ struct HomeServicePages: RouteCollection {
             tierNames[n.zh.replacingOccurrences(of: " ", with: "")] = "age_\(age)"
         }
         let tiers = try Self.priceLines(f.tiers, field: "tiers", names: tierNames)
-        _ = try await ServiceSetup(req: req).createItem(.init(regionCode: f.regionCode, code: f.code, name: f.name, category: f.category, unit: f.unit,
+        let picked = try await RegionPicker.resolve(f.regionCode, req: req)
+        guard picked.isResolved else {
+            return try await renderMenu(req, values: Self.sentValues(req, ["regionCode", "code", "name", "standardMinutes", "listYuan", "tiers",
+                                                                            "effectiveFrom", "effectiveTo"]), picked: picked)
+        }
+        _ = try await ServiceSetup(req: req).createItem(.init(regionCode: picked.code ?? f.regionCode, code: f.code, name: f.name, category: f.category, unit: f.unit,
                                                               standardMinutes: minutes, listPriceFen: list, tierPrices: tiers,
                                                               qualification: f.qualification, balanceAllowed: f.balanceAllowed == "true",
                                                               effectiveFrom: f.effectiveFrom, effectiveTo: f.effectiveTo))
@@ -546,13 +617,13 @@ struct HomeServicePages: RouteCollection {
         func mode(_ m: String) -> String { Self.t("sv_mode_\(m)", req) }
         return try await WebPage.render("service-meals", title: p.name, MealsPage(
             pointId: p.id!.uuidString, name: p.name, day: day.description,
-            menus: menus.map { Menu1(meal: MealService.mealName($0.meal).text(l), dishes: $0.dishes, price: Fen.yuan($0.priceFen)) },
-            counts: counts.map { Count(meal: MealService.mealName($0.meal).text(l), mode: mode($0.mode), status: $0.status, count: $0.count, subsidy: Fen.yuan($0.subsidyFen), selfPay: Fen.yuan($0.selfPayFen)) },
+            menus: menus.map { Menu1(meal: MealService.mealName($0.meal).text(l), dishes: $0.dishes, price: Fen.display($0.priceFen)) },
+            counts: counts.map { Count(meal: MealService.mealName($0.meal).text(l), mode: mode($0.mode), status: $0.status, count: $0.count, subsidy: Fen.display($0.subsidyFen), selfPay: Fen.display($0.selfPayFen)) },
             orders: orders.map { MealLine(id: $0.id!.uuidString, elder: elders[$0.elderID] ?? "—", meal: MealService.mealName($0.meal).text(l), mode: mode($0.mode),
-                                          subsidy: Fen.yuan($0.subsidyFen), selfPay: Fen.yuan($0.selfPayFen), status: $0.status, canServe: $0.status == "ordered") },
+                                          subsidy: Fen.display($0.subsidyFen), selfPay: Fen.display($0.selfPayFen), status: $0.status, canServe: $0.status == "ordered") },
             meals: MealService.meals.map { Option(value: $0, label: MealService.mealName($0).text(l), selected: $0 == "lunch") },
             modes: MealOrder.Mode.allCases.map { Option(value: $0.rawValue, label: mode($0.rawValue), selected: $0 == .onTheSpot) },
-            total: counts.filter { $0.status != "cancelled" }.reduce(0) { $0 + $1.count }, subsidy: Fen.yuan(counts.reduce(0) { $0 + $1.subsidyFen })), req: req)
+            total: counts.filter { $0.status != "cancelled" }.reduce(0) { $0 + $1.count }, subsidy: Fen.display(counts.reduce(0) { $0 + $1.subsidyFen })), req: req)
     }
 
     struct MenuForm: Content { var day: String; var meal: String?; var dishes: String; var priceYuan: String }
@@ -661,7 +732,7 @@ struct HomeServicePages: RouteCollection {
             statements: rows.map {
                 StatementLine(id: $0.id!.uuidString, kind: Self.t($0.kind == "visits" ? "sv_kind_visits" : "sv_kind_meals", req), party: $0.partyName, month: $0.month,
                               status: $0.status == "approved" ? Self.t("sv_settled", req) : "草稿 / draft", settled: $0.totals.settledCount, held: $0.totals.heldCount,
-                              charged: Fen.yuan($0.totals.chargedToBureauFen))
+                              charged: Fen.display($0.totals.chargedToBureauFen))
             },
             providers: try await req.scoped(ServiceProvider.self).sort(\.$name).all().map { Option(value: $0.id!.uuidString, label: $0.name) },
             points: try await req.scoped(ServicePoint.self).filter(\.$kind == ServicePointKind.mealPoint.rawValue).sort(\.$name).all().map { Option(value: $0.id!.uuidString, label: $0.name) },
@@ -692,10 +763,10 @@ struct HomeServicePages: RouteCollection {
         let states = ["settled": Self.t("sv_settled", req), "held": Self.t("sv_held", req), "refused": Self.t("sv_refused", req)]
         return try await WebPage.render("service-statement", title: "\(s.partyName) \(s.month)", StatementPage(
             id: s.id!.uuidString, party: s.partyName, partyId: s.partyID.uuidString, month: s.month, approved: s.status == "approved", kind: s.kind,
-            settled: t.settledCount, held: t.heldCount, refused: t.refusedCount, list: Fen.yuan(t.listFen), bureau: Fen.yuan(t.bureauFen), balance: Fen.yuan(t.balanceFen),
-            selfPay: Fen.yuan(t.selfPayFen), charged: Fen.yuan(t.chargedToBureauFen), heldFen: Fen.yuan(t.heldFen),
-            lines: lines.map { Line(day: $0.day, service: $0.service, state: states[$0.state] ?? $0.state, list: Fen.yuan($0.listFen), bureau: Fen.yuan($0.bureauFen),
-                                    balance: Fen.yuan($0.balanceFen), selfPay: Fen.yuan($0.selfPayFen), note: $0.note, orderId: $0.id.uuidString, isVisit: s.kind == "visits") }), req: req)
+            settled: t.settledCount, held: t.heldCount, refused: t.refusedCount, list: Fen.display(t.listFen), bureau: Fen.display(t.bureauFen), balance: Fen.display(t.balanceFen),
+            selfPay: Fen.display(t.selfPayFen), charged: Fen.display(t.chargedToBureauFen), heldFen: Fen.display(t.heldFen),
+            lines: lines.map { Line(day: $0.day, service: $0.service, state: states[$0.state] ?? $0.state, list: Fen.display($0.listFen), bureau: Fen.display($0.bureauFen),
+                                    balance: Fen.display($0.balanceFen), selfPay: Fen.display($0.selfPayFen), note: $0.note, orderId: $0.id.uuidString, isVisit: s.kind == "visits") }), req: req)
     }
 
     @Sendable func approveStatement(req: Request) async throws -> Response {

@@ -55,7 +55,7 @@ struct PortalServicePages: RouteCollection {
             tomorrow: CalendarDate.today().addingDays(1).description,
             mealOrders: try await MealService.recent(of: elder, on: req.db).map {
                 Meal(id: $0.id!.uuidString, day: $0.day, meal: MealService.mealName($0.meal).text(l), mode: UIStrings.text("sv_mode_\($0.mode)", l),
-                     subsidy: Fen.yuan($0.subsidyFen), selfPay: Fen.yuan($0.selfPayFen), status: $0.status)
+                     subsidy: Fen.display($0.subsidyFen), selfPay: Fen.display($0.selfPayFen), status: $0.status)
             }), req: req)
     }
 

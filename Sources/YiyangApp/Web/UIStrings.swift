@@ -535,7 +535,9 @@ enum UIStrings {
 
     /// Every module's words: the platform's, then each module's own table.
     static let all: [String: LocalizedText] = entries.merging(ServiceStrings.entries) { a, _ in a }.merging(InstitutionStrings.entries) { a, _ in a }
+        .merging(FormStrings.entries) { a, _ in a }
     static let allNotices: [String: LocalizedText] = notices.merging(ServiceStrings.notices) { a, _ in a }.merging(InstitutionStrings.notices) { a, _ in a }
+        .merging(FormStrings.notices) { a, _ in a }
     static let tables: [UILocale: [String: String]] = [.zh: all.mapValues { $0.zh }, .en: all.mapValues { $0.en }]
 
     static func table(_ locale: UILocale) -> [String: String] {

@@ -312,16 +312,16 @@ extension BenefitPolicy {
             switch rule.basis {
             case .residentMonth:
                 let levels = rule.perResidentByLevel ?? []
-                return .init(zh: levels.map { "第 \($0.level) 级 \(Fen.yuan($0.fen))" }.joined(separator: "；") + " 元/人/月",
-                             en: levels.map { "level \($0.level): \(Fen.yuan($0.fen))" }.joined(separator: "; ") + " yuan a resident a month")
+                return .init(zh: levels.map { "第 \($0.level) 级 \(Fen.display($0.fen))" }.joined(separator: "；") + " 元/人/月",
+                             en: levels.map { "level \($0.level): \(Fen.display($0.fen))" }.joined(separator: "; ") + " yuan a resident a month")
             case .newBed:
-                return .init(zh: "每张 \(Fen.yuan(rule.perBedFen ?? 0)) 元（一次性）", en: "\(Fen.yuan(rule.perBedFen ?? 0)) yuan a bed, once")
+                return .init(zh: "每张 \(Fen.display(rule.perBedFen ?? 0)) 元（一次性）", en: "\(Fen.display(rule.perBedFen ?? 0)) yuan a bed, once")
             }
         }
         // Each amount carries its own unit (每餐 3 元, 每月 50 元): one "元/月" closing the line
         // made the meal subsidy's per-meal amounts read as monthly ones.
         func line(_ fen: Int) -> (zh: String, en: String) {
-            let y = Fen.yuan(fen)
+            let y = Fen.display(fen)
             if isPerUse { return ("每餐 \(y) 元", "\(y) yuan a meal") }
             return isOneOff ? ("一次性 \(y) 元", "\(y) yuan, once") : ("每月 \(y) 元", "\(y) yuan a month")
         }

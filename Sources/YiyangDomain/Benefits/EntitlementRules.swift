@@ -160,7 +160,7 @@ public enum EntitlementRules {
             check("amount", false, staff: ("没有适用的金额档次（年龄 \(age)）", "No amount band applies (age \(age))"),
                   plain: ("您的情况没有对应的发放标准，请联系工作人员。", "No amount applies to you; please ask the staff."))
         }
-        let yuan = amount.map(Fen.yuan) ?? ""
+        let yuan = amount.map(Fen.display) ?? ""
         let perDay = p.perUse?.perDay.map { ("，每天最多 \($0) 餐", ", at most \($0) a day") } ?? ("", "")
         let unit = p.isPerUse ? ("元/餐" + perDay.0, "yuan a meal" + perDay.1)
             : p.isOneOff ? ("元（一次性）", "yuan, once") : p.paymentForm == .cash ? ("元/月", "yuan a month") : ("元/月（服务额度）", "yuan a month (service balance)")

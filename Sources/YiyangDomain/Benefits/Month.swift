@@ -69,4 +69,23 @@ public enum Fen {
         let a = abs(fen)
         return "\(sign)\(a / 100).\(String(format: "%02d", a % 100))"
     }
+
+    /// 123456789 → "1,234,567.89": amounts as people read them on pages. Files for banks and
+    /// spreadsheets keep `yuan`, which a program reads back.
+    public static func display(_ fen: Int) -> String {
+        let sign = fen < 0 ? "-" : ""
+        let a = abs(fen)
+        return "\(sign)\(grouped(a / 100)).\(String(format: "%02d", a % 100))"
+    }
+
+    /// 1234567 → "1,234,567" (thousands separated by commas, as on Chinese forms too).
+    public static func grouped(_ n: Int) -> String {
+        let digits = String(abs(n))
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
 }

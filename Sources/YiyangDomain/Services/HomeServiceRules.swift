@@ -251,7 +251,7 @@ public enum MealSubsidy {
         }
         let s = min(per, priceFen)
         return Split(priceFen: priceFen, subsidyFen: s, selfPayFen: priceFen - s,
-                     note: .init(zh: "助餐补贴 \(Fen.yuan(s)) 元，自付 \(Fen.yuan(priceFen - s)) 元", en: "Subsidy \(Fen.yuan(s)), self-paid \(Fen.yuan(priceFen - s))"))
+                     note: .init(zh: "助餐补贴 \(Fen.display(s)) 元，自付 \(Fen.display(priceFen - s)) 元", en: "Subsidy \(Fen.display(s)), self-paid \(Fen.display(priceFen - s))"))
     }
 }
 

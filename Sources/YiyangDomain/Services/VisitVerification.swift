@@ -159,7 +159,7 @@ public struct OrderQuote: Sendable, Hashable, Codable {
 
     /// The split in a sentence, shown before the order is confirmed.
     public var plain: LocalizedText {
-        .init(zh: "服务价格 \(Fen.yuan(listFen)) 元：政府补贴 \(Fen.yuan(bureauFen)) 元，服务额度支付 \(Fen.yuan(balanceFen)) 元，自付 \(Fen.yuan(selfPayFen)) 元。",
-              en: "Price \(Fen.yuan(listFen)) yuan: subsidy \(Fen.yuan(bureauFen)), from the service balance \(Fen.yuan(balanceFen)), self-paid \(Fen.yuan(selfPayFen)).")
+        .init(zh: "服务价格 \(Fen.display(listFen)) 元：政府补贴 \(Fen.display(bureauFen)) 元，服务额度支付 \(Fen.display(balanceFen)) 元，自付 \(Fen.display(selfPayFen)) 元。",
+              en: "Price \(Fen.display(listFen)) yuan: subsidy \(Fen.display(bureauFen)), from the service balance \(Fen.display(balanceFen)), self-paid \(Fen.display(selfPayFen)).")
     }
 }
