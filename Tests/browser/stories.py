@@ -7,11 +7,14 @@ whose demo account does not exist (yet) is skipped with that reason, never passe
 import datetime
 import random
 import re
+import time
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from browser import PHONE, path_of, sign_in, statuses, wait_for
 from pages import ELDER
@@ -49,7 +52,14 @@ class Steps:
 
     def click(self, element):
         self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        sends = element.tag_name in ("button", "input") and (element.get_attribute("type") or "submit") == "submit"
         element.click()
+        if sends:
+            # A form sent: wait for the next page, so what follows reads it and not the one it left.
+            try:
+                WebDriverWait(self.d, 15).until(expected_conditions.staleness_of(element))
+            except TimeoutException:
+                pass
         self.answered()
 
     def answered(self):
@@ -58,6 +68,12 @@ class Steps:
                 self.fail(f"{path_of(url)} answered {status}: {self.main_text()[:200]}")
 
     def main_text(self):
+        # A click that sends a form may still be loading the next page: read the page that is there.
+        for _ in range(20):
+            try:
+                return self.d.find_element(By.TAG_NAME, "main").text
+            except StaleElementReferenceException:
+                time.sleep(0.1)
         return self.d.find_element(By.TAG_NAME, "main").text
 
     def link(self, text=None, href=None, within="body"):
@@ -225,9 +241,9 @@ def family_orders_and_caregiver_visits(base, desktop, phone, report, accounts):
     f.click(f.button("下单"))
     f.check("已下单" in f.main_text() or "待派单" in f.main_text() or "notice" in desktop.page_source, "no order placed")
 
+    # The dispatcher's home page leads with the orders waiting for a caregiver, and links to the dispatch page.
     p = Steps(base, desktop, "demo_provider2", accounts)
-    p.nav("/services")
-    p.follow(href=r"^/services/dispatch$")
+    p.follow(href=r"^/services/dispatch$", within="main")
     # The order just placed: its row shows the slot's start; the caregiver is the provider's 长安·护理员.
     start = china_now.strftime("%H:%M")
     rows = [r for r in desktop.find_elements(By.CSS_SELECTOR, "main tbody tr")
@@ -236,9 +252,11 @@ def family_orders_and_caregiver_visits(base, desktop, phone, report, accounts):
     form = rows[0].find_element(By.CSS_SELECTOR, "form[action$='/assign']")
     order_action = form.get_attribute("action")
     choice = Select(form.find_element(By.NAME, "caregiverId"))
-    mine = [o for o in choice.options if "长安·护理员" in o.text]
-    if mine:
-        choice.select_by_value(mine[0].get_attribute("value"))
+    # demo_caregiver2 is the provider's 长安·演示·护理员 (Demo/DemoServices.swift).
+    mine = [o for o in choice.options if "长安·演示·护理员" in o.text]
+    p.check(mine, "the dispatch form does not offer demo_caregiver2 (长安·演示·护理员): "
+            + "; ".join(o.text for o in choice.options))
+    choice.select_by_value(mine[0].get_attribute("value"))
     p.click(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
     c = Steps(base, phone, "demo_caregiver2", accounts, elder=True)
