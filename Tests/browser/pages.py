@@ -62,7 +62,8 @@ const shown = e => { const r = e.getBoundingClientRect(); const s = getComputedS
   return r.width > 1 && r.height > 1 && s.visibility !== 'hidden' && r.right > 0 && r.bottom > -10000; };
 const name = e => e.tagName.toLowerCase()
   + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).join('.') : '')
-  + ' "' + ((e.innerText || e.textContent || e.value || e.name || e.getAttribute('aria-label') || '').trim().replace(/\s+/g, ' ').slice(0, 24)) + '"';
+  + ' "' + ((e.innerText || e.textContent || e.value || e.name || e.getAttribute('aria-label') || '')
+             .trim().replace(/\s+/g, ' ').slice(0, 24)) + '"';
 const px = e => parseFloat(getComputedStyle(e).fontSize);
 const seen = new Set();
 const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
