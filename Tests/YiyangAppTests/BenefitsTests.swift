@@ -261,7 +261,7 @@ struct BenefitsTests {
             let home = try await staff.get("/benefits")
             let link = try #require(home.body.string.range(of: #"/benefits/cases/[0-9A-F-]{36}"#, options: .regularExpression).map { String(home.body.string[$0]) })
             let casePage = try await staff.get(link)
-            #expect(casePage.body.string.contains("您符合高龄津贴的条件，每月 50.00 元"))
+            #expect(casePage.body.string.contains("符合高龄津贴的条件，每月 50.00 元"))
             #expect(casePage.body.string.contains("月末年龄"))
             let granted = try await staff.post(link + "/approve", [("account", "6222021234567890")])
             #expect(granted.status == .seeOther, "\(granted.body.string.prefix(300))")

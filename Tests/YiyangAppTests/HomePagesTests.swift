@@ -226,7 +226,7 @@ struct HomePagesTests {
             try await son.signIn("son")
             let html = try await son.get("/").body.string
             #expect(html.contains("<h1>我的家人</h1>") && !html.contains("工作台") && !html.contains("平台管理"))
-            #expect(html.contains("王秀英（儿子）") && html.contains("可以享受的补贴"))
+            #expect(html.contains("王秀英</h2>") && html.contains("与老人的关系：儿子") && html.contains("可以享受的补贴"))
             #expect(html.contains("助浴") && html.contains("护理员：李护理"), "the visit and who comes")
             #expect(html.contains("href=\"/portal/elders/\(f.mother.id!)\""))
 

@@ -37,7 +37,7 @@ struct PortalTests {
 
             let page = try await family.get("/portal/elders/\(mother.id!)")
             #expect(page.status == .ok)
-            #expect(page.body.string.contains("您符合高龄津贴的条件，每月 50.00 元"))
+            #expect(page.body.string.contains("符合高龄津贴的条件，每月 50.00 元"))
             #expect(!page.body.string.contains(id), "no full ID number in the portal")
             #expect(try await family.get("/portal/elders/\(stranger.id!)").status == .notFound, "only linked people")
             try await family.get("/portal/elders/\(mother.id!)")

@@ -431,7 +431,7 @@ struct BenefitRulesTests {
                 #expect(d.plainSummary.en.contains(yuan))
             } else {
                 #expect(d.amountFen == nil)
-                #expect(d.plainSummary.zh.hasPrefix("您暂不符合"))
+                #expect(d.plainSummary.zh.hasPrefix("暂不符合"))
             }
         }
     }
@@ -440,16 +440,16 @@ struct BenefitRulesTests {
     func summaries() throws {
         let entitled = EntitlementRules.decide(Self.person(born: Self.date(1946, 12, 31)), month: Self.december, policy: Self.example("age_allowance"))
         #expect(entitled.entitled)
-        #expect(entitled.plainSummary.zh == "您符合高龄津贴的条件，每月 50.00 元。")
+        #expect(entitled.plainSummary.zh == "符合高龄津贴的条件，每月 50.00 元。")
         #expect(entitled.plainSummary.en.contains("50.00"))
 
         let refused = EntitlementRules.decide(Self.person(born: Self.date(1946, 12, 31)), month: Self.month("2026-11"), policy: Self.example("age_allowance"))
         #expect(!refused.entitled)
         let failing = try #require(refused.checks.first { !$0.held })
         #expect(failing.code == "min_age")
-        #expect(failing.plain.zh == "需年满 80 周岁，您在 2026 年 11 月为 79 岁。")
+        #expect(failing.plain.zh == "需年满 80 周岁，2026 年 11 月为 79 岁。")
         #expect(refused.plainSummary.zh.contains(failing.plain.zh))
-        #expect(refused.plainSummary.zh.hasPrefix("您暂不符合高龄津贴的条件"))
+        #expect(refused.plainSummary.zh.hasPrefix("暂不符合高龄津贴的条件"))
         #expect(!refused.plainSummary.zh.contains("50.00"))
     }
 
@@ -475,7 +475,7 @@ struct BenefitRulesTests {
         #expect(check.plain.en.contains("Minimum living allowance"))
 
         let poor = EntitlementRules.decide(Self.person(), month: Self.december, policy: policy, names: Self.names)
-        #expect(poor.checks.first { $0.code == "economic_status" }?.plain.zh == "您的经济状况为低保，符合条件。")
+        #expect(poor.checks.first { $0.code == "economic_status" }?.plain.zh == "经济状况为低保，符合条件。")
 
         // Without names a code shows as itself.
         let unnamed = EntitlementRules.decide(Self.person(), month: Self.december, policy: policy)

@@ -32,7 +32,8 @@ public struct PersonFacts: Sendable, Hashable, Codable {
     public func age(in month: Month) -> Int { birthDate.age(on: month.lastDay) }
 }
 
-/// One condition of a policy, whether it held, and why, for staff and in plain words.
+/// One condition of a policy, whether it held, and why, for staff and in plain words. The plain words name
+/// no one ("已满 80 周岁", not "您已满"): the person, a family member and the staff beside them all read them.
 public struct ConditionCheck: Sendable, Hashable, Codable {
     public var code: String
     public var held: Bool
@@ -98,12 +99,12 @@ public enum EntitlementRules {
               plain: f.living ? ("", "") : ("登记状态为已故或已迁出。", "The record says the person has died or moved out."))
         if let minAge = e.minAge {
             check("min_age", age >= minAge, staff: ("\(month) 月末年龄 \(age) 岁，要求 ≥ \(minAge)", "Age at the end of \(month): \(age), needs ≥ \(minAge)"),
-                  plain: age >= minAge ? ("您在 \(month.year) 年 \(month.month) 月已满 \(minAge) 周岁（\(age) 岁）。", "You are \(age), at least \(minAge), in \(month).")
-                                       : ("需年满 \(minAge) 周岁，您在 \(month.year) 年 \(month.month) 月为 \(age) 岁。", "You need to be \(minAge); you are \(age) in \(month)."))
+                  plain: age >= minAge ? ("\(month.year) 年 \(month.month) 月已满 \(minAge) 周岁（\(age) 岁）。", "Aged \(age) in \(month), at least \(minAge).")
+                                       : ("需年满 \(minAge) 周岁，\(month.year) 年 \(month.month) 月为 \(age) 岁。", "Must be \(minAge); aged \(age) in \(month)."))
         }
         if let maxAge = e.maxAge {
             check("max_age", age <= maxAge, staff: ("年龄 \(age) 岁，要求 ≤ \(maxAge)", "Age \(age), needs ≤ \(maxAge)"),
-                  plain: age <= maxAge ? ("年龄符合（不超过 \(maxAge) 周岁）。", "Your age is within the limit (\(maxAge)).")
+                  plain: age <= maxAge ? ("年龄符合（不超过 \(maxAge) 周岁）。", "Age within the limit (\(maxAge)).")
                                        : ("此项限 \(maxAge) 周岁及以下。", "This is for people aged \(maxAge) or under."))
         }
         if !e.categoriesAny.isEmpty {
@@ -111,15 +112,15 @@ public enum EntitlementRules {
             let wantedZh = e.categoriesAny.map(names.zh).joined(separator: "、"), wantedEn = e.categoriesAny.map(names.en).joined(separator: ", ")
             check("category", !hit.isEmpty, staff: ("类别须含其一：\(wantedZh)；登记为：\(f.categories.sorted().map(names.zh).joined(separator: "、"))",
                                                     "One of: \(wantedEn); registered: \(f.categories.sorted().map(names.en).joined(separator: ", "))"),
-                  plain: !hit.isEmpty ? ("您登记为\(hit.map(names.zh).joined(separator: "、"))老人，符合条件。", "You are registered as \(hit.map(names.en).joined(separator: ", ")).")
-                                      : ("此项面向\(wantedZh)老人，您的登记中没有这些类别。", "This is for people registered as \(wantedEn)."))
+                  plain: !hit.isEmpty ? ("登记为\(hit.map(names.zh).joined(separator: "、"))老人，符合条件。", "Registered as \(hit.map(names.en).joined(separator: ", ")).")
+                                      : ("此项面向\(wantedZh)老人，登记中没有这些类别。", "This is for people registered as \(wantedEn)."))
         }
         if !e.economicStatusesAny.isEmpty {
             let ok = e.economicStatusesAny.contains(f.economicStatus)
             let wantedZh = e.economicStatusesAny.map(names.zh).joined(separator: "、"), wantedEn = e.economicStatusesAny.map(names.en).joined(separator: ", ")
             check("economic_status", ok, staff: ("经济状况须为：\(wantedZh)；登记为：\(names.zh(f.economicStatus))", "Economic status in: \(wantedEn); registered: \(names.en(f.economicStatus))"),
-                  plain: ok ? ("您的经济状况为\(names.zh(f.economicStatus))，符合条件。", "Your economic status, \(names.en(f.economicStatus)), qualifies.")
-                            : ("此项面向\(wantedZh)老人，您登记的经济状况为\(names.zh(f.economicStatus))。", "This is for \(wantedEn); yours is \(names.en(f.economicStatus))."))
+                  plain: ok ? ("经济状况为\(names.zh(f.economicStatus))，符合条件。", "Economic status \(names.en(f.economicStatus)) qualifies.")
+                            : ("此项面向\(wantedZh)老人，登记的经济状况为\(names.zh(f.economicStatus))。", "This is for \(wantedEn); the registered status is \(names.en(f.economicStatus))."))
         }
         if let a = e.assessment {
             let valid = f.assessment.flatMap { r in r.instrument == a.instrument && r.validUntil >= month.firstDay ? r : nil }
@@ -129,8 +130,8 @@ public enum EntitlementRules {
             if let r = valid {
                 staffText = ("\(a.instrument) 等级 \(r.level)（\(r.levelName)），要求 \(a.minLevel)–\(a.maxLevel)，有效至 \(r.validUntil)",
                              "\(a.instrument) level \(r.level) (\(r.levelName)), needs \(a.minLevel)–\(a.maxLevel), valid until \(r.validUntil)")
-                plainText = ok ? ("您的能力评估结果为“\(r.levelName)”，符合条件。", "Your assessment, \(r.levelName), qualifies.")
-                               : ("您的能力评估结果为“\(r.levelName)”，不在此项的等级范围内。", "Your assessment, \(r.levelName), is outside the levels this covers.")
+                plainText = ok ? ("能力评估结果为“\(r.levelName)”，符合条件。", "The assessment, \(r.levelName), qualifies.")
+                               : ("能力评估结果为“\(r.levelName)”，不在此项的等级范围内。", "The assessment, \(r.levelName), is outside the levels this covers.")
             } else {
                 staffText = ("无有效的 \(a.instrument) 评估结果", "No valid \(a.instrument) result")
                 plainText = ("需要有效的老年人能力评估结果，请申请评估。", "A valid capability assessment is needed; ask for one.")
@@ -141,7 +142,7 @@ public enum EntitlementRules {
             let clash = e.notWhileReceiving.filter { f.receiving.contains($0) }
             let clashZh = clash.map { BenefitType.name($0).zh }.joined(separator: "、"), clashEn = clash.map { BenefitType.name($0).en }.joined(separator: ", ")
             check("not_while_receiving", clash.isEmpty, staff: (clash.isEmpty ? "未享受互斥待遇" : "正在享受互斥待遇：\(clashZh)", clash.isEmpty ? "No excluding benefit" : "Receives excluding benefit: \(clashEn)"),
-                  plain: clash.isEmpty ? ("", "") : ("您已在领取\(clashZh)，两项不能同时享受。", "You already receive \(clashEn); the two cannot be combined."))
+                  plain: clash.isEmpty ? ("", "") : ("已在领取\(clashZh)，两项不能同时享受。", "Already receives \(clashEn); the two cannot be combined."))
         }
         if e.notInInstitution {
             check("not_in_institution", !f.inInstitution, staff: ("入住机构：\(f.inInstitution ? "是" : "否")", "In an institution: \(f.inInstitution ? "yes" : "no")"),
@@ -158,7 +159,7 @@ public enum EntitlementRules {
         let ok = entitled && amount != nil
         if entitled && amount == nil {
             check("amount", false, staff: ("没有适用的金额档次（年龄 \(age)）", "No amount band applies (age \(age))"),
-                  plain: ("您的情况没有对应的发放标准，请联系工作人员。", "No amount applies to you; please ask the staff."))
+                  plain: ("登记的情况没有对应的发放标准，请联系工作人员。", "No amount applies to the registered facts; please ask the staff."))
         }
         let yuan = amount.map(Fen.display) ?? ""
         let perDay = p.perUse?.perDay.map { ("，每天最多 \($0) 餐", ", at most \($0) a day") } ?? ("", "")
@@ -166,9 +167,9 @@ public enum EntitlementRules {
             : p.isOneOff ? ("元（一次性）", "yuan, once") : p.paymentForm == .cash ? ("元/月", "yuan a month") : ("元/月（服务额度）", "yuan a month (service balance)")
         let howMuch = p.isPerUse ? "每餐补贴 \(yuan) 元" + perDay.0 : p.isOneOff ? "一次性 \(yuan) 元" : "每月 \(yuan) 元"
         let summary: LocalizedText = ok
-            ? .init(zh: "您符合\(benefit.zh)的条件，\(howMuch)\(p.paymentForm == .cash || p.isPerUse ? "" : "服务额度")。", en: "You qualify for the \(benefit.en.lowercased()): \(yuan) \(unit.1).")
-            : .init(zh: "您暂不符合\(benefit.zh)的条件：" + checks.filter { !$0.held }.map(\.plain.zh).filter { !$0.isEmpty }.joined(),
-                    en: "You do not qualify for the \(benefit.en.lowercased()) now: " + checks.filter { !$0.held }.map(\.plain.en).filter { !$0.isEmpty }.joined(separator: " "))
+            ? .init(zh: "符合\(benefit.zh)的条件，\(howMuch)\(p.paymentForm == .cash || p.isPerUse ? "" : "服务额度")。", en: "Qualifies for the \(benefit.en.lowercased()): \(yuan) \(unit.1).")
+            : .init(zh: "暂不符合\(benefit.zh)的条件：" + checks.filter { !$0.held }.map(\.plain.zh).filter { !$0.isEmpty }.joined(),
+                    en: "Does not qualify for the \(benefit.en.lowercased()) now: " + checks.filter { !$0.held }.map(\.plain.en).filter { !$0.isEmpty }.joined(separator: " "))
         return BenefitDecision(benefitType: p.benefitType, policyID: p.id, policyVersion: p.version, policyRegion: p.regionCode,
                                entitled: ok, amountFen: ok ? amount : nil, paymentForm: p.paymentForm,
                                checks: checks, plainSummary: summary)
