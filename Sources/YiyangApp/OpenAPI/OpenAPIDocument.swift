@@ -591,15 +591,18 @@ enum OpenAPIDocument {
 
     /// The error statuses an operation can answer, each with the `Error` body: the middleware's
     /// own (400, 401, 403, 404, 422) for all, a conflict for every write (a duplicate, a record
-    /// changed meanwhile, a state that no longer allows it), the body's own for those with one,
-    /// and the sign-in's wrong password and slowing down.
+    /// changed meanwhile, a state that no longer allows it), the body's own for those with one (its
+    /// media type and its size), and the sign-in's wrong password and slowing down.
     static func errorStatuses(_ op: APIOperation) -> [(String, String)] {
         var out = [("400", "Malformed request"), ("401", op.auth ? "Not signed in, or the token is invalid, expired or revoked" : "Wrong credentials"),
                    ("403", "Lacking the permission"), ("404", "No such record in the caller's region"), ("422", "A field breaks a rule")]
         if op.method != "get" { out.append(("409", "In conflict with the records: a duplicate, or a state that no longer allows it")) }
         switch op.body {
         case .none: break
-        case .json: out.append(("415", "The body is not JSON"))
+        case .json:
+            // Vapor collects a JSON body up to its default 16 KB; a larger one answers 413 before any handler runs.
+            out.append(("415", "The body is not JSON"))
+            out.append(("413", "The body is larger than the platform accepts for JSON (16 KB)"))
         case .csv, .roster, .binary: out.append(("413", "The upload is larger than the platform allows"))
         }
         if op.path == "/api/v1/sessions", op.method == "post" {
