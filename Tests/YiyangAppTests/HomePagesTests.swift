@@ -138,7 +138,7 @@ struct HomePagesTests {
             #expect(!own.contains("/benefits/runs/\(run.id!)"), "the roll's own computer does not approve it while another could")
             // The figures: counted by the same rules in the database.
             let living = try await Elder.query(on: app.db).filter(\.$status == ElderStatus.living.rawValue).count()
-            #expect(own.contains("登记在册的老人</a> <strong>\(HomeWork.grouped(living))</strong>"), "\(own)")
+            #expect(own.contains("登记在册的老人</a> <strong>\(Fen.grouped(living))</strong>"), "\(own)")
             #expect(own.contains("本月已发放人数</a> <strong>1</strong>"))
             #expect(own.contains("本月已发放金额</a> <strong>1,234,567.89 元</strong>"), "fen shown as yuan with thousands separators")
             #expect(own.contains("href=\"/benefits/reports?from=\(Month.current())&amp;to=\(Month.current())\"")

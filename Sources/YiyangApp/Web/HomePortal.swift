@@ -37,7 +37,7 @@ enum HomePortal {
                     Benefit(name: $0.name, plain: $0.plain, entitled: $0.entitled, inProgress: $0.openApplication)
                 },
                 receiving: view.receiving.map {
-                    "\($0.name)：\(HomeWork.yuanGrouped($0.amountFen)) \(UIStrings.text("home_yuan_month", l))"
+                    "\($0.name)：\(Fen.display($0.amountFen)) \(UIStrings.text("home_yuan_month", l))"
                 },
                 visits: shown.map { o in
                     Visit(service: o.serviceName, time: HomeServicePages.time(o), status: o.orderStatus.name.text(l),

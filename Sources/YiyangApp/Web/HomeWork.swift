@@ -157,7 +157,7 @@ enum HomeWork {
         let l = req.locale
         let items = rows.map { c in
             Item(label: names[c.elderID] ?? "—",
-                 detail: "\(BenefitType.name(c.benefitType).text(l)) · \(c.month) · \(yuanGrouped(c.amountFen)) \(t("bn_yuan", req))",
+                 detail: "\(BenefitType.name(c.benefitType).text(l)) · \(c.month) · \(Fen.display(c.amountFen)) \(t("bn_yuan", req))",
                  href: "/benefits/cases/\(c.id!.uuidString)", actions: [])
         }
         let title = actor.has(.benefitsManage) ? t("home_bn_to_decide", req) : t("home_bn_pending", req)
@@ -227,7 +227,7 @@ enum HomeWork {
                    try await FourEyes.others(holding: .benefitsManage, for: region, excluding: run.computers, db: req.db) > 0 { continue }
                 count += 1
                 items.append(Item(label: "\(t("bn_run", req)) \(run.month) · \(try await regionName(run.regionCode, req))",
-                                  detail: "\(run.payments) \(t("home_payments", req)) · \(yuanGrouped(run.totalFen)) \(t("bn_yuan", req))",
+                                  detail: "\(run.payments) \(t("home_payments", req)) · \(Fen.display(run.totalFen)) \(t("bn_yuan", req))",
                                   href: "/benefits/runs/\(run.id!.uuidString)", actions: []))
             }
         }
@@ -241,7 +241,7 @@ enum HomeWork {
                 count += 1
                 let kind = t(s.kind == ServiceStatement.Kind.visits.rawValue ? "sv_kind_visits" : "sv_kind_meals", req)
                 items.append(Item(label: "\(t("home_statement", req)) \(s.month) · \(s.partyName)",
-                                  detail: "\(kind) · \(yuanGrouped(s.totals.chargedToBureauFen)) \(t("bn_yuan", req))",
+                                  detail: "\(kind) · \(Fen.display(s.totals.chargedToBureauFen)) \(t("bn_yuan", req))",
                                   href: "/services/statements/\(s.id!.uuidString)", actions: []))
             }
         }
@@ -262,7 +262,7 @@ enum HomeWork {
         var out: [Figure] = []
         if actor.has(.registryUse) {
             let people = try await req.scoped(Elder.self).filter(\.$status == ElderStatus.living.rawValue).count()
-            out.append(Figure(label: t("home_fig_people", req), value: grouped(people), href: "/elders?status=living"))
+            out.append(Figure(label: t("home_fig_people", req), value: Fen.grouped(people), href: "/elders?status=living"))
             // A valid result: signed off (or imported from another department) and not run out.
             let assessed = try await sql.raw("""
                 SELECT COUNT(DISTINCT r.elder_id) AS n FROM assessment_results r
@@ -271,7 +271,7 @@ enum HomeWork {
                 WHERE (r.assessment_id IS NULL OR a.status = 'approved') AND r.valid_until >= \(bind: today)
                   AND e.status = 'living' AND e.residence_region LIKE \(bind: scope.likePattern)
                 """).first()?.decode(column: "n", as: Int.self) ?? 0
-            out.append(Figure(label: t("home_fig_assessed", req), value: grouped(assessed),
+            out.append(Figure(label: t("home_fig_assessed", req), value: Fen.grouped(assessed),
                               href: actor.has(.assessmentUse) ? "/assessment/due" : nil))
         }
         if actor.has(.benefitsUse) {
@@ -284,8 +284,8 @@ enum HomeWork {
             let people = try paid?.decode(column: "people", as: Int.self) ?? 0
             let fen = try paid?.decode(column: "total", as: Int?.self) ?? 0
             let href = "/benefits/reports?from=\(month)&to=\(month)"
-            out.append(Figure(label: t("home_fig_paid_people", req), value: grouped(people), href: href))
-            out.append(Figure(label: t("home_fig_paid_amount", req), value: "\(yuanGrouped(fen)) \(t("bn_yuan", req))", href: href))
+            out.append(Figure(label: t("home_fig_paid_people", req), value: Fen.grouped(people), href: href))
+            out.append(Figure(label: t("home_fig_paid_amount", req), value: "\(Fen.display(fen)) \(t("bn_yuan", req))", href: href))
         }
         if actor.has(.servicesUse) {
             let inMonth = { try req.scoped(ServiceOrder.self).filter(\.$serviceDay >= month.firstDay.description)
@@ -294,8 +294,8 @@ enum HomeWork {
             // Verified: the caregiver checked out, with no exception or with its exception accepted.
             let verified = try await inMonth().filter(\.$status ~~ [ServiceOrderStatus.checkedOut, .confirmed, .settled].map(\.rawValue))
                 .filter(\.$review ~~ [ServiceOrder.Review.none, .accepted].map(\.rawValue)).count()
-            out.append(Figure(label: t("home_fig_orders", req), value: grouped(orders), href: "/services/orders"))
-            out.append(Figure(label: t("home_fig_verified", req), value: grouped(verified), href: "/services/orders?status=confirmed"))
+            out.append(Figure(label: t("home_fig_orders", req), value: Fen.grouped(orders), href: "/services/orders"))
+            out.append(Figure(label: t("home_fig_verified", req), value: Fen.grouped(verified), href: "/services/orders?status=confirmed"))
         }
         return out
     }
@@ -318,24 +318,5 @@ enum HomeWork {
         }
         return section("homes", t("home_homes", req), count: homes.count, items: items, empty: t("home_homes_none", req),
                        href: "/institutions", linkLabel: t("nav_institutions", req), req: req)
-    }
-
-    // MARK: Numbers
-
-    /// 1234567 → "1,234,567": figures on a page are read at a glance.
-    static func grouped(_ n: Int) -> String {
-        let digits = String(abs(n))
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
-
-    /// Fen as yuan with thousands separators: 123456789 → "1,234,567.89".
-    static func yuanGrouped(_ fen: Int) -> String {
-        let a = abs(fen)
-        return (fen < 0 ? "-" : "") + grouped(a / 100) + "." + String(format: "%02d", a % 100)
     }
 }
